@@ -1,0 +1,39 @@
+//! Embeds `cases/`, `fixtures/schemas/` and `profiles/` so the binary certifies without a checkout.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    let mut out = String::from("pub static FILES: &[(&str, &str)] = &[\n");
+    for (dir, ext) in [
+        ("cases", "yaml"),
+        ("fixtures/schemas", "json"),
+        ("profiles", "yaml"),
+    ] {
+        let abs = Path::new(&root).join(dir);
+        println!("cargo:rerun-if-changed={}", abs.display());
+        let Ok(entries) = std::fs::read_dir(&abs) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(&format!(".{ext}")))
+            .collect();
+        names.sort();
+        for name in names {
+            let file = abs.join(&name);
+            println!("cargo:rerun-if-changed={}", file.display());
+            writeln!(
+                out,
+                "    ({:?}, include_str!({:?})),",
+                format!("{dir}/{name}"),
+                file.display().to_string()
+            )
+            .unwrap();
+        }
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
+    std::fs::write(dest, out).unwrap();
+}

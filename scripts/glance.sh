@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Install, start and stop a real Glance 33.0.0 on loopback, as a target for imgconf.
+#
+#   scripts/glance.sh install
+#   scripts/glance.sh start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N]
+#   scripts/glance.sh stop  --dir DIR
+#
+# `start` prints the endpoint (http://127.0.0.1:PORT) as its last stdout line and writes
+# it to DIR/endpoint; progress goes to stderr so `EP=$(glance.sh start ...)` works.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${IMGCONF_GLANCE_VENV:-$REPO/.venv-glance}
+PY=${PYTHON:-python3}
+# Everything pip gets; the stamp file records it so `install` is a no-op when unchanged.
+# glance 33 needed no extra pins on Python 3.11 (checked 2026-11); gunicorn is held to
+# the major whose --no-control-socket flag we use.
+REQS=(glance==33.0.0 'gunicorn>=27,<28' psycopg2-binary)
+
+say() { echo "glance.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+cmd_install() {
+  local stamp="$VENV/.imgconf-reqs" want
+  want=$(printf '%s\n' "${REQS[@]}" "python=$("$PY" -c 'import sys; print(sys.version.split()[0])')")
+  # Reuse the venv only if it was built from the same requirements and still imports.
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]] &&
+     "$VENV/bin/python" -c 'import glance.common.wsgi_app, gunicorn, psycopg2' 2>/dev/null; then
+    say "venv $VENV is up to date"
+    return
+  fi
+  say "creating venv $VENV"
+  "$PY" -m venv --clear "$VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q "${REQS[@]}"
+  PYTHONWARNINGS=ignore "$VENV/bin/python" -c 'import glance.common.wsgi_app, gunicorn, psycopg2'
+  echo "$want" >"$stamp"
+  say "installed $("$VENV/bin/pip" show glance 2>/dev/null | grep '^Version')"
+}
+
+# Runs a PostgreSQL tool as `postgres` when we are root (initdb refuses root), else as us.
+pg() {
+  local tool=$1; shift
+  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$PGBIN/$tool" "$@"; else "$PGBIN/$tool" "$@"; fi
+}
+
+find_pgbin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [[ -x $d/initdb ]] && PGBIN=$d; done
+  [[ -n ${PGBIN:-} ]]
+}
+
+# Starts a private PostgreSQL under DIR/pg and sets DB_URL.
+start_postgres() {
+  local dir=$1 port
+  if ! find_pgbin; then
+    say "installing Debian postgresql"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    find_pgbin || die "initdb not found after installing postgresql"
+  fi
+  install -d -m 700 "$dir/pg"
+  if [[ $(id -u) == 0 ]]; then
+    chmod o+x "$dir"   # postgres must be able to traverse DIR to reach its own data dir
+    chown postgres: "$dir/pg"
+    runuser -u postgres -- test -x "$dir/pg" ||
+      die "user postgres cannot reach $dir/pg: make DIR's parents traversable (chmod o+x)"
+  fi
+  port=$(free_port)
+  say "starting postgres on 127.0.0.1:$port"
+  # trust auth is safe here: TCP is bound to 127.0.0.1 only and the socket lives in DIR/pg.
+  pg initdb -D "$dir/pg/data" -U postgres --auth=trust -E UTF8 >"$dir/pg-initdb.log"
+  pg pg_ctl -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir/pg" start >/dev/null
+  pg createdb -h 127.0.0.1 -p "$port" -U postgres glance
+  DB_URL="postgresql+psycopg2://postgres@127.0.0.1:$port/glance"
+}
+
+write_config() {
+  local dir=$1 mode=$2 db_url=$3 pipeline
+  mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
+  cat >"$dir/glance-api.conf" <<EOF
+[DEFAULT]
+enabled_backends = fs:file
+log_file = $dir/glance.log
+use_stderr = false
+# enabled_import_methods keeps its default: glance-direct, web-download, copy-image.
+
+[database]
+connection = $db_url
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = $dir/images
+
+[os_glance_staging_store]
+filesystem_store_datadir = $dir/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $dir/tasks
+
+[oslo_policy]
+enforce_new_defaults = false
+enforce_scope = false
+EOF
+  # No [paste_deploy] flavor: the `default` pipeline of the paste file below is served.
+  # Start from the paste file glance ships so filter names are Glance's own.
+  # trusted: swap `unauthenticated-context` (admin, no project) for `context`, which
+  # builds the request context from X-Identity-Status/X-Project-Id/X-User-Id/X-Roles
+  # and, lacking `authtoken`, trusts them as sent.
+  pipeline=unauthenticated-context
+  [[ $mode == trusted ]] && pipeline=context
+  sed -e "/^default = /s/ unauthenticated-context / $pipeline /" \
+      -e "s|^disable_by_file_path = .*|disable_by_file_path = $dir/healthcheck_disable|" \
+      "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
+  grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
+    die "unexpected pipeline in shipped glance-api-paste.ini"
+}
+
+wait_ready() {
+  local dir=$1 ep=$2 deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    if "$VENV/bin/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' \
+         "$ep/versions" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$(cat "$dir/gunicorn.pid")" 2>/dev/null || break   # master died: stop waiting
+    sleep 0.5
+  done
+  say "Glance did not answer $ep/versions; log tails follow"
+  tail -n 40 "$dir/gunicorn.log" "$dir/glance.log" >&2 2>/dev/null || true
+  return 1
+}
+
+cmd_start() {
+  local dir="" mode=noauth db=sqlite port="" workers=1 ep
+  while (($#)); do
+    case $1 in
+      --dir) dir=$2; shift 2 ;;
+      --mode) mode=$2; shift 2 ;;
+      --db) db=$2; shift 2 ;;
+      --port) port=$2; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  [[ -n $dir ]] || die "start needs --dir DIR"
+  [[ $mode == noauth || $mode == trusted ]] || die "--mode must be noauth or trusted"
+  [[ $db == sqlite || $db == postgres ]] || die "--db must be sqlite or postgres"
+  [[ -x $VENV/bin/gunicorn ]] || die "no Glance venv at $VENV: run '$0 install' first"
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)   # absolute: it goes into URLs and config paths
+  if [[ -f $dir/gunicorn.pid ]] && kill -0 "$(cat "$dir/gunicorn.pid")" 2>/dev/null; then
+    die "Glance already running for $dir (stop it first)"
+  fi
+
+  # Any failure from here on stops whatever was started (gunicorn, postgres).
+  trap 'cmd_stop --dir "$dir"' EXIT
+  if [[ $db == postgres ]]; then
+    start_postgres "$dir"
+    workers=3   # postgres copes with concurrent writers; sqlite would hit 'database is locked'
+  else
+    DB_URL="sqlite:///$dir/glance.sqlite"
+  fi
+  write_config "$dir" "$mode" "$DB_URL"
+
+  say "db_sync ($db)"
+  OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/glance-manage" --config-dir "$dir" db_sync \
+    >"$dir/db_sync.log" 2>&1 || { tail -n 30 "$dir/db_sync.log" >&2; die "db_sync failed"; }
+
+  port=${port:-$(free_port)}
+  ep="http://127.0.0.1:$port"
+  say "starting gunicorn ($mode, $db, $workers worker(s)) on $ep"
+  # Backgrounded by us rather than --daemon so the pidfile exists at once and a master that
+  # dies early (port taken, bad config) is noticed. --no-control-socket: gunicorn 27 would
+  # otherwise share one control socket in $HOME between all instances.
+  OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/gunicorn" --chdir "$dir" \
+    --bind "127.0.0.1:$port" --workers "$workers" --timeout 120 --no-control-socket \
+    --access-logfile "$dir/access.log" glance.wsgi.api:application \
+    </dev/null >>"$dir/gunicorn.log" 2>&1 &
+  echo $! >"$dir/gunicorn.pid"
+  wait_ready "$dir" "$ep" || die "start failed"
+  trap - EXIT
+  echo "$ep" >"$dir/endpoint"
+  echo "$ep"
+}
+
+cmd_stop() {
+  local dir="" pid
+  while (($#)); do
+    case $1 in
+      --dir) dir=$2; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  [[ -n $dir ]] || die "stop needs --dir DIR"
+  [[ -d $dir ]] || return 0
+  if [[ -f $dir/gunicorn.pid ]]; then
+    pid=$(cat "$dir/gunicorn.pid")
+    if kill -TERM "$pid" 2>/dev/null; then
+      # TERM is gunicorn's graceful stop; give workers time to finish, then force.
+      for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$dir/gunicorn.pid"
+  fi
+  if [[ -f $dir/pg/data/postmaster.pid ]] && find_pgbin; then
+    pg pg_ctl -D "$dir/pg/data" -m fast -w stop >/dev/null || true
+  fi
+}
+
+case ${1:-} in
+  install) shift; cmd_install "$@" ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N] | stop --dir DIR" ;;
+esac

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The "run the tests" command: builds and unit-tests imgconf, then certifies a real
+# Glance 33.0.0 on loopback with it. Does all set-up itself on a fresh machine and
+# exits non-zero if anything failed. JUnit reports land in reports/NAME/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+locked=()
+[[ -f Cargo.lock ]] && locked=(--locked)
+cargo build --release "${locked[@]}"
+cargo test --release "${locked[@]}"
+scripts/glance.sh install
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/imgconf-glance.XXXXXX")
+chmod 711 "$WORK"   # a --db postgres run's server (user postgres) must traverse it
+STARTED=()
+FAILED=()
+# Always stop every Glance we started, also on failure or Ctrl-C.
+cleanup() {
+  local d
+  for d in "${STARTED[@]}"; do scripts/glance.sh stop --dir "$d" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# certify NAME MODE DB THREADS: run imgconf against a fresh Glance started for it alone.
+certify() {
+  local name=$1 mode=$2 db=$3 threads=$4 dir=$WORK/$1 ep t0 rc=0
+  STARTED+=("$dir")
+  if ! ep=$(scripts/glance.sh start --dir "$dir" --mode "$mode" --db "$db"); then
+    FAILED+=("$name (Glance did not start)")
+    return
+  fi
+  mkdir -p "reports/$name"
+  t0=$(date +%s.%N)
+  target/release/imgconf run --endpoint "$ep" --test-threads "$threads" \
+    --junit "reports/$name/junit.xml" || rc=$?
+  awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
+  scripts/glance.sh stop --dir "$dir"
+  cp "$dir/glance.log" "$dir/access.log" "reports/$name/" 2>/dev/null || true   # for diagnosis
+  ((rc == 0)) || FAILED+=("$name (imgconf exit $rc)")
+}
+
+certify glance-noauth noauth sqlite 1
+# More runs are one line each, e.g.:
+#   certify glance-trusted trusted sqlite 1
+#   certify glance-postgres noauth postgres 4
+
+if ((${#FAILED[@]})); then
+  printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
+echo "all certification runs passed"

@@ -1,0 +1,648 @@
+//! Case files → checked plan. Every problem is reported with its file, line and field before
+//! anything is sent to a target.
+
+use super::model::{self, CaseFile};
+use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Request, Step};
+use super::spans::SpanIndex;
+use crate::schema::SchemaSet;
+use crate::source::SourceFile;
+use crate::template::{JsonTemplate, Template};
+use crate::valuepath::{Root, ValuePath};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// A problem in a case file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The field the problem is in (`cases[0].steps[1].expect.status`), when known.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+const DEFAULT_MAX_PAGES: u32 = 100;
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Loads every case file; all errors of all files are returned together.
+pub fn load(files: &[SourceFile], schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for file in files {
+        match load_file(file, schemas) {
+            Ok(file_cases) => {
+                for case in file_cases {
+                    let here = format!("{}:{}", case.file, case.line);
+                    if let Some(first) = seen.get(&case.id) {
+                        errors.push(LoadError {
+                            file: case.file.clone(),
+                            line: case.line,
+                            column: 1,
+                            field: "name".into(),
+                            message: format!(
+                                "duplicate case name `{}` (first at {first})",
+                                case.id
+                            ),
+                        });
+                    } else {
+                        seen.insert(case.id.clone(), here);
+                        cases.push(case);
+                    }
+                }
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
+    let parsed: CaseFile =
+        serde_norway::from_str(&file.text).map_err(|e| vec![serde_error(file, &e)])?;
+    let mut ctx = Ctx {
+        file: &file.path,
+        spans: SpanIndex::build(&file.text),
+        errors: Vec::new(),
+        schemas,
+    };
+    if !is_slug(&parsed.area, true) {
+        ctx.error(
+            "area",
+            "must be lower-case words joined by `-` or `.` (like `images.create`)",
+        );
+    }
+    if parsed.cases.is_empty() {
+        ctx.error("cases", "a case file needs at least one case");
+    }
+    let mut names = HashSet::new();
+    let cases: Vec<Case> = parsed
+        .cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, def)| {
+            let at = format!("cases[{i}]");
+            if !names.insert(def.name.as_str()) {
+                ctx.error(
+                    &format!("{at}.name"),
+                    &format!("duplicate case name `{}`", def.name),
+                );
+            }
+            ctx.case(&parsed, def, &at)
+        })
+        .collect();
+    if ctx.errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(ctx.errors)
+    }
+}
+
+fn serde_error(file: &SourceFile, e: &serde_norway::Error) -> LoadError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    // The message is "<field path>: <what> at line L column C"; we show the position ourselves.
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    };
+    let (field, message) = match text.split_once(": ") {
+        Some((f, m)) if !f.contains(' ') => (f.to_string(), m.to_string()),
+        _ => (String::new(), text),
+    };
+    LoadError {
+        file: file.path.clone(),
+        line,
+        column,
+        field,
+        message,
+    }
+}
+
+fn is_slug(s: &str, allow_dot: bool) -> bool {
+    !s.is_empty()
+        && s.split(|c| c == '-' || (allow_dot && c == '.')).all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    spans: SpanIndex,
+    errors: Vec<LoadError>,
+    schemas: &'a SchemaSet,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, field: &str, message: &str) {
+        let (line, column) = self.spans.locate(field).unwrap_or((1, 1));
+        self.errors.push(LoadError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field: field.to_string(),
+            message: message.to_string(),
+        });
+    }
+
+    fn line(&self, field: &str) -> usize {
+        self.spans.locate(field).map(|p| p.0).unwrap_or(1)
+    }
+
+    fn case(&mut self, file: &CaseFile, def: &model::CaseDef, at: &str) -> Option<Case> {
+        let before = self.errors.len();
+        if !is_slug(&def.name, false) {
+            self.error(
+                &format!("{at}.name"),
+                "must be lower-case words joined by `-`",
+            );
+        }
+        if def.proves.trim().is_empty() {
+            self.error(
+                &format!("{at}.proves"),
+                "must say the behaviour in one sentence",
+            );
+        }
+        if def.steps.is_empty() {
+            self.error(&format!("{at}.steps"), "a case needs at least one step");
+        }
+        let since = def.since.as_deref().and_then(|s| {
+            s.parse::<ApiVersion>()
+                .map_err(|e| self.error(&format!("{at}.since"), &e))
+                .ok()
+        });
+        // Variables are defined in order: case vars, then each step's captures for later steps.
+        let mut defined: HashSet<String> = HashSet::new();
+        let mut vars = Vec::new();
+        for (name, value) in &def.vars {
+            let field = format!("{at}.vars.{name}");
+            if let Some(t) = self.json(&field, value, &defined) {
+                vars.push((name.clone(), t));
+            }
+            defined.insert(name.clone());
+        }
+        let mut steps = Vec::new();
+        for (i, s) in def.steps.iter().enumerate() {
+            if let Some(step) = self.step(s, &format!("{at}.steps[{i}]"), i + 1, &mut defined) {
+                steps.push(step);
+            }
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Case {
+            id: format!("{}::{}", file.area, def.name),
+            area: file.area.clone(),
+            area_title: file.title.clone(),
+            file: self.file.to_string(),
+            line: self.line(at),
+            proves: def.proves.trim().to_string(),
+            behaviours: def.behaviours.clone(),
+            document: def
+                .spec
+                .document
+                .clone()
+                .unwrap_or_else(|| file.document.clone()),
+            section: def.spec.section.clone(),
+            since,
+            vars,
+            steps,
+        })
+    }
+
+    fn step(
+        &mut self,
+        s: &model::StepDef,
+        at: &str,
+        number: usize,
+        defined: &mut HashSet<String>,
+    ) -> Option<Step> {
+        let request = s
+            .request
+            .as_ref()
+            .and_then(|r| self.request(r, &format!("{at}.request"), defined));
+        if s.request.is_none() {
+            if s.expect.status.is_some()
+                || !s.expect.headers.is_empty()
+                || s.expect.schema.is_some()
+                || s.expect.body.is_some()
+                || s.expect.body_exact.is_some()
+                || s.follow.is_some()
+            {
+                self.error(
+                    &format!("{at}.expect"),
+                    "a step without `request` may only have `checks` on `vars.`",
+                );
+            }
+            if s.expect.checks.is_empty() {
+                self.error(at, "a step needs a `request` or `expect.checks`");
+            }
+        }
+        let has_response = s.request.is_some();
+        // Captures are taken before the checks, so a check may use a value from the same response.
+        let mut capture = Vec::new();
+        for (name, path) in &s.capture {
+            if let Some(p) = self.path(&format!("{at}.capture.{name}"), path, defined, has_response)
+            {
+                capture.push((name.clone(), p));
+            }
+        }
+        defined.extend(s.capture.keys().cloned());
+        let expect = self.expect(&s.expect, &format!("{at}.expect"), defined, has_response);
+        let mut collect = Vec::new();
+        for (name, path) in &s.collect {
+            if let Some(p) = self.path(&format!("{at}.collect.{name}"), path, defined, has_response)
+            {
+                collect.push((name.clone(), p));
+            }
+        }
+        let follow = s
+            .follow
+            .as_ref()
+            .and_then(|f| self.path(&format!("{at}.follow"), f, defined, has_response));
+        if s.max_pages.is_some() && follow.is_none() {
+            self.error(
+                &format!("{at}.max_pages"),
+                "`max_pages` only goes with `follow`",
+            );
+        }
+        defined.extend(s.collect.keys().cloned());
+        Some(Step {
+            number,
+            line: self.line(at),
+            title: s.title.clone(),
+            request,
+            expect: expect?,
+            capture,
+            collect,
+            follow,
+            max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+        })
+    }
+
+    fn request(
+        &mut self,
+        r: &model::RequestDef,
+        at: &str,
+        defined: &HashSet<String>,
+    ) -> Option<Request> {
+        let method = r.method.to_ascii_uppercase();
+        let method = if METHODS.contains(&method.as_str()) {
+            method.parse::<reqwest::Method>().ok()
+        } else {
+            self.error(
+                &format!("{at}.method"),
+                &format!("`{}` is not one of {}", r.method, METHODS.join(", ")),
+            );
+            None
+        };
+        if !r.path.starts_with('/') {
+            self.error(
+                &format!("{at}.path"),
+                "must start with `/` (it is relative to the endpoint)",
+            );
+        }
+        let path = self.template(&format!("{at}.path"), &r.path, defined);
+        let mut headers = Vec::new();
+        for (name, value) in &r.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                self.error(&format!("{at}.headers.{name}"), "not a valid header name");
+            }
+            if let Some(t) = self.template(&format!("{at}.headers.{name}"), value, defined) {
+                headers.push((name.clone(), t));
+            }
+        }
+        let body = match (&r.json, &r.body) {
+            (Some(_), Some(_)) => {
+                self.error(&format!("{at}.body"), "give `json` or `body`, not both");
+                None
+            }
+            (Some(j), None) => self.json(&format!("{at}.json"), j, defined).map(Body::Json),
+            (None, Some(b)) => self
+                .template(&format!("{at}.body"), b, defined)
+                .map(Body::Raw),
+            (None, None) => None,
+        };
+        Some(Request {
+            method: method?,
+            path: path?,
+            headers,
+            body,
+        })
+    }
+
+    fn expect(
+        &mut self,
+        e: &model::ExpectDef,
+        at: &str,
+        defined: &HashSet<String>,
+        has_response: bool,
+    ) -> Option<Expect> {
+        let before = self.errors.len();
+        let mut out = Expect {
+            status: e.status.as_ref().map(|s| s.0.clone()),
+            ..Expect::default()
+        };
+        for (name, p) in &e.headers {
+            let field = format!("{at}.headers.{name}");
+            if p.at.is_some() {
+                self.error(
+                    &format!("{field}.at"),
+                    "a header check needs no `at`: the header is the value",
+                );
+            }
+            if let Some(pred) = self.predicate(&field, p, defined) {
+                out.headers.push((name.to_ascii_lowercase(), pred));
+            }
+        }
+        if let Some(name) = &e.schema {
+            self.schema_name(&format!("{at}.schema"), name);
+            out.schema = Some(name.clone());
+        }
+        out.body = e
+            .body
+            .as_ref()
+            .and_then(|b| self.json(&format!("{at}.body"), b, defined));
+        out.body_exact = e
+            .body_exact
+            .as_ref()
+            .and_then(|b| self.json(&format!("{at}.body_exact"), b, defined));
+        for (i, c) in e.checks.iter().enumerate() {
+            let field = format!("{at}.checks[{i}]");
+            let Some(path_text) = &c.at else {
+                self.error(
+                    &field,
+                    "a check needs `at` (the path of the value to check)",
+                );
+                continue;
+            };
+            let path = self.path(&format!("{field}.at"), path_text, defined, has_response);
+            let pred = self.predicate(&field, c, defined);
+            if let (Some(path), Some(pred)) = (path, pred) {
+                out.checks.push((path, pred));
+            }
+        }
+        (self.errors.len() == before).then_some(out)
+    }
+
+    fn predicate(
+        &mut self,
+        at: &str,
+        p: &model::Predicate,
+        defined: &HashSet<String>,
+    ) -> Option<plan::Predicate> {
+        let before = self.errors.len();
+        let f = |k: &str| format!("{at}.{k}");
+        let j = |ctx: &mut Self, k: &str, v: &Option<serde_json::Value>| {
+            v.as_ref().and_then(|v| ctx.json(&f(k), v, defined))
+        };
+        let list = |ctx: &mut Self, k: &str, v: &Option<Vec<serde_json::Value>>| {
+            v.as_ref().map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| ctx.json(&format!("{at}.{k}[{i}]"), v, defined))
+                    .collect()
+            })
+        };
+        let regex = p.regex.as_ref().and_then(|r| {
+            regex::Regex::new(r)
+                .map_err(|e| self.error(&f("regex"), &format!("invalid regex: {e}")))
+                .ok()
+        });
+        let type_ = p.type_.as_ref().and_then(|t| {
+            let found = JsonType::NAMES
+                .iter()
+                .find(|(n, _)| n == t)
+                .map(|(_, v)| *v);
+            if found.is_none() {
+                let names: Vec<_> = JsonType::NAMES.iter().map(|(n, _)| *n).collect();
+                self.error(
+                    &f("type"),
+                    &format!("`{t}` is not one of {}", names.join(", ")),
+                );
+            }
+            found
+        });
+        if let Some(s) = &p.schema {
+            self.schema_name(&f("schema"), s);
+        }
+        let each = p.each.as_ref().and_then(|e| {
+            if e.at.is_some() {
+                self.error(
+                    &format!("{at}.each.at"),
+                    "`each` applies to every element; it takes no `at`",
+                );
+            }
+            self.predicate(&f("each"), e, defined).map(Box::new)
+        });
+        let out = plan::Predicate {
+            exists: p.exists,
+            equals: j(self, "equals", &p.equals),
+            not_equals: j(self, "not_equals", &p.not_equals),
+            one_of: list(self, "one_of", &p.one_of),
+            subset: j(self, "subset", &p.subset),
+            regex,
+            starts_with: p
+                .starts_with
+                .as_ref()
+                .and_then(|s| self.template(&f("starts_with"), s, defined)),
+            ends_with: p
+                .ends_with
+                .as_ref()
+                .and_then(|s| self.template(&f("ends_with"), s, defined)),
+            contains: j(self, "contains", &p.contains),
+            not_contains: j(self, "not_contains", &p.not_contains),
+            contains_once: j(self, "contains_once", &p.contains_once),
+            set_equals: list(self, "set_equals", &p.set_equals),
+            unique: p.unique,
+            len: p.len,
+            min_len: p.min_len,
+            max_len: p.max_len,
+            type_,
+            gt: j(self, "gt", &p.gt),
+            ge: j(self, "ge", &p.ge),
+            lt: j(self, "lt", &p.lt),
+            le: j(self, "le", &p.le),
+            schema: p.schema.clone(),
+            each,
+        };
+        if is_empty(p) {
+            self.error(
+                at,
+                "states no condition (give one of exists, equals, regex, contains, len, schema, …)",
+            );
+        }
+        (self.errors.len() == before).then_some(out)
+    }
+
+    fn schema_name(&mut self, field: &str, name: &str) {
+        if !self.schemas.contains(name) {
+            let known: Vec<_> = self.schemas.names().collect();
+            self.error(
+                field,
+                &format!(
+                    "no schema `{name}` in fixtures/schemas (known: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn path(
+        &mut self,
+        field: &str,
+        text: &str,
+        defined: &HashSet<String>,
+        has_response: bool,
+    ) -> Option<ValuePath> {
+        match text.parse::<ValuePath>() {
+            Ok(p) => {
+                match &p.root {
+                    Root::Var(v) if !defined.contains(v) => {
+                        self.error(field, &format!("unknown variable `{v}` (not in `vars` nor captured by an earlier step)"));
+                        return None;
+                    }
+                    Root::Var(_) => {}
+                    _ if !has_response => {
+                        self.error(
+                            field,
+                            "this step sends no request, so only `vars.` paths exist",
+                        );
+                        return None;
+                    }
+                    _ => {}
+                }
+                Some(p)
+            }
+            Err(e) => {
+                self.error(field, &format!("bad path `{text}`: {e}"));
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, field: &str, text: &str, defined: &HashSet<String>) -> Option<Template> {
+        match Template::parse(text) {
+            Ok(t) => {
+                let unknown: Vec<String> = t
+                    .variables()
+                    .filter(|v| !defined.contains(*v))
+                    .map(String::from)
+                    .collect();
+                self.unknown_vars(field, &unknown);
+                unknown.is_empty().then_some(t)
+            }
+            Err(e) => {
+                self.error(field, &e);
+                None
+            }
+        }
+    }
+
+    fn json(
+        &mut self,
+        field: &str,
+        value: &serde_json::Value,
+        defined: &HashSet<String>,
+    ) -> Option<JsonTemplate> {
+        match JsonTemplate::parse(value) {
+            Ok(t) => {
+                let unknown: Vec<String> = t
+                    .variables()
+                    .into_iter()
+                    .filter(|v| !defined.contains(*v))
+                    .map(String::from)
+                    .collect();
+                self.unknown_vars(field, &unknown);
+                unknown.is_empty().then_some(t)
+            }
+            Err(e) => {
+                self.error(field, &e);
+                None
+            }
+        }
+    }
+
+    fn unknown_vars(&mut self, field: &str, unknown: &[String]) {
+        for v in unknown {
+            self.error(
+                field,
+                &format!("unknown variable `{v}` (not in `vars` nor captured by an earlier step)"),
+            );
+        }
+    }
+}
+
+fn is_empty(p: &model::Predicate) -> bool {
+    let model::Predicate {
+        at: _,
+        exists,
+        equals,
+        not_equals,
+        one_of,
+        subset,
+        regex,
+        starts_with,
+        ends_with,
+        contains,
+        not_contains,
+        contains_once,
+        set_equals,
+        unique,
+        len,
+        min_len,
+        max_len,
+        type_,
+        gt,
+        ge,
+        lt,
+        le,
+        schema,
+        each,
+    } = p;
+    exists.is_none()
+        && equals.is_none()
+        && not_equals.is_none()
+        && one_of.is_none()
+        && subset.is_none()
+        && regex.is_none()
+        && starts_with.is_none()
+        && ends_with.is_none()
+        && contains.is_none()
+        && not_contains.is_none()
+        && contains_once.is_none()
+        && set_equals.is_none()
+        && unique.is_none()
+        && len.is_none()
+        && min_len.is_none()
+        && max_len.is_none()
+        && type_.is_none()
+        && gt.is_none()
+        && ge.is_none()
+        && lt.is_none()
+        && le.is_none()
+        && schema.is_none()
+        && each.is_none()
+}

@@ -1,0 +1,9 @@
+//! Case files: the data model as written, where each field is, and the checked plan.
+
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod spans;
+
+pub use load::{load, LoadError};
+pub use plan::{ApiVersion, Case, Step};

@@ -1,0 +1,200 @@
+//! The case-file data model, exactly as written in `cases/*.yaml`.
+//!
+//! Everything here is plain data with `deny_unknown_fields`, so a typo in a case file is an error
+//! that names the field rather than a silently ignored key. Semantic checks (paths, regexes,
+//! variables, schema names) happen in [`super::load`], which also turns these into a plan.
+
+use indexmap::IndexMap;
+use serde::{de, Deserialize, Deserializer};
+use serde_json::Value;
+
+/// One case file: one API area.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// Short area id used as the first part of every case name (`tags`, `images.create`).
+    pub area: String,
+    /// Human title of the area.
+    pub title: String,
+    /// The document this area follows by default; a case may name another.
+    pub document: String,
+    pub cases: Vec<CaseDef>,
+}
+
+/// One behaviour and the steps that prove it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseDef {
+    /// Stable name, unique within the area (`put-is-idempotent`).
+    pub name: String,
+    /// The behaviour, in one sentence.
+    pub proves: String,
+    /// Behaviour ids from the catalogue (`B130`).
+    #[serde(default)]
+    pub behaviours: Vec<String>,
+    /// Where the behaviour is documented.
+    pub spec: SpecRef,
+    /// Lowest Images API version that has the behaviour (`"2.5"`).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Variables evaluated once, in order, when the case starts.
+    #[serde(default)]
+    pub vars: IndexMap<String, Value>,
+    pub steps: Vec<StepDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecRef {
+    /// Document key; defaults to the file's `document`.
+    #[serde(default)]
+    pub document: Option<String>,
+    pub section: String,
+}
+
+/// A request with its expectations, or (without `request`) checks on variables only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// What the step does, for failure messages.
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub request: Option<RequestDef>,
+    #[serde(default)]
+    pub expect: ExpectDef,
+    /// Variables set from the response: name → path (`body.id`).
+    #[serde(default)]
+    pub capture: IndexMap<String, String>,
+    /// Lists extended from each response: name → path (`body.images[*].id`).
+    #[serde(default)]
+    pub collect: IndexMap<String, String>,
+    /// Path of a link to follow with GET while present (pagination); every page meets `expect`.
+    #[serde(default)]
+    pub follow: Option<String>,
+    /// Upper bound on pages when following links.
+    #[serde(default)]
+    pub max_pages: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDef {
+    pub method: String,
+    /// Path (and query) relative to the endpoint, templated.
+    pub path: String,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// JSON body (templated); `Content-Type: application/json` unless a header says otherwise.
+    #[serde(default)]
+    pub json: Option<Value>,
+    /// Raw text body, sent as is (templated).
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectDef {
+    #[serde(default)]
+    pub status: Option<StatusDef>,
+    /// Header name (case-insensitive) → predicate on its value.
+    #[serde(default)]
+    pub headers: IndexMap<String, Predicate>,
+    /// The body validates against `fixtures/schemas/<name>.json`.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// The body contains this JSON (objects compared as subsets, arrays element by element).
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// The body equals this JSON exactly.
+    #[serde(default)]
+    pub body_exact: Option<Value>,
+    /// Checks on values in the response or variables; each names its `at` path.
+    #[serde(default)]
+    pub checks: Vec<Predicate>,
+}
+
+/// One expected status code or a set of allowed ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusDef(pub Vec<u16>);
+
+impl<'de> Deserialize<'de> for StatusDef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = StatusDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an HTTP status code (100-599) or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusDef, E> {
+                code(v).map(|c| StatusDef(vec![c]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusDef, E> {
+                self.visit_u64(u64::try_from(v).map_err(|_| E::custom("negative status code"))?)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<StatusDef, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(v) = seq.next_element::<u64>()? {
+                    codes.push(code(v)?);
+                }
+                if codes.is_empty() {
+                    return Err(de::Error::custom("empty list of status codes"));
+                }
+                Ok(StatusDef(codes))
+            }
+        }
+        fn code<E: de::Error>(v: u64) -> Result<u16, E> {
+            match u16::try_from(v) {
+                Ok(c) if (100..=599).contains(&c) => Ok(c),
+                _ => Err(E::custom(format!("{v} is not an HTTP status code"))),
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Conditions on one JSON value; every one given must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    /// Where the value is: `body…`, `headers.<name>`, `status` or `vars.<name>…`. Required in
+    /// `checks`, not allowed in `headers` or `each` (there the value is implied).
+    pub at: Option<String>,
+    /// Present (`true`) or absent (`false`).
+    pub exists: Option<bool>,
+    pub equals: Option<Value>,
+    pub not_equals: Option<Value>,
+    pub one_of: Option<Vec<Value>>,
+    /// Object subset / element-wise array match, as `expect.body`.
+    pub subset: Option<Value>,
+    /// A string matching this regular expression.
+    pub regex: Option<String>,
+    pub starts_with: Option<String>,
+    pub ends_with: Option<String>,
+    /// Array has this element, or string has this substring.
+    pub contains: Option<Value>,
+    pub not_contains: Option<Value>,
+    /// Array has this element exactly once.
+    pub contains_once: Option<Value>,
+    /// Array has these elements, in any order, and no others (duplicates ignored).
+    pub set_equals: Option<Vec<Value>>,
+    /// Array has no duplicate elements.
+    pub unique: Option<bool>,
+    /// Length of an array, string or object.
+    pub len: Option<usize>,
+    pub min_len: Option<usize>,
+    pub max_len: Option<usize>,
+    /// JSON type name: null, boolean, integer, number, string, array, object.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Ordering against a number or string (timestamps of one format compare as strings).
+    pub gt: Option<Value>,
+    pub ge: Option<Value>,
+    pub lt: Option<Value>,
+    pub le: Option<Value>,
+    /// Validates against `fixtures/schemas/<name>.json`.
+    pub schema: Option<String>,
+    /// Applies to every element of an array.
+    pub each: Option<Box<Predicate>>,
+}

@@ -1,0 +1,163 @@
+//! The checked, ready-to-run form of a case: templates parsed, paths parsed, regexes compiled.
+
+use crate::template::{JsonTemplate, Template};
+use crate::valuepath::ValuePath;
+use regex::Regex;
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `area::name`, the trial name.
+    pub id: String,
+    pub area: String,
+    pub area_title: String,
+    /// The case file and the line where the case starts.
+    pub file: String,
+    pub line: usize,
+    pub proves: String,
+    pub behaviours: Vec<String>,
+    pub document: String,
+    pub section: String,
+    pub since: Option<ApiVersion>,
+    pub vars: Vec<(String, JsonTemplate)>,
+    pub steps: Vec<Step>,
+}
+
+/// An Images API version `2.N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ApiVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim_start_matches('v');
+        let (a, b) = t
+            .split_once('.')
+            .ok_or_else(|| format!("`{s}` is not a version like 2.5"))?;
+        Ok(ApiVersion {
+            major: a
+                .parse()
+                .map_err(|_| format!("`{s}` is not a version like 2.5"))?,
+            minor: b
+                .parse()
+                .map_err(|_| format!("`{s}` is not a version like 2.5"))?,
+        })
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// 1-based, as shown to people.
+    pub number: usize,
+    pub line: usize,
+    pub title: Option<String>,
+    pub request: Option<Request>,
+    pub expect: Expect,
+    pub capture: Vec<(String, ValuePath)>,
+    pub collect: Vec<(String, ValuePath)>,
+    pub follow: Option<ValuePath>,
+    pub max_pages: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub path: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Body>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(JsonTemplate),
+    Raw(Template),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub status: Option<Vec<u16>>,
+    pub headers: Vec<(String, Predicate)>,
+    pub schema: Option<String>,
+    pub body: Option<JsonTemplate>,
+    pub body_exact: Option<JsonTemplate>,
+    pub checks: Vec<(ValuePath, Predicate)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Predicate {
+    pub exists: Option<bool>,
+    pub equals: Option<JsonTemplate>,
+    pub not_equals: Option<JsonTemplate>,
+    pub one_of: Option<Vec<JsonTemplate>>,
+    pub subset: Option<JsonTemplate>,
+    pub regex: Option<Regex>,
+    pub starts_with: Option<Template>,
+    pub ends_with: Option<Template>,
+    pub contains: Option<JsonTemplate>,
+    pub not_contains: Option<JsonTemplate>,
+    pub contains_once: Option<JsonTemplate>,
+    pub set_equals: Option<Vec<JsonTemplate>>,
+    pub unique: Option<bool>,
+    pub len: Option<usize>,
+    pub min_len: Option<usize>,
+    pub max_len: Option<usize>,
+    pub type_: Option<JsonType>,
+    pub gt: Option<JsonTemplate>,
+    pub ge: Option<JsonTemplate>,
+    pub lt: Option<JsonTemplate>,
+    pub le: Option<JsonTemplate>,
+    pub schema: Option<String>,
+    pub each: Option<Box<Predicate>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonType {
+    pub const NAMES: [(&'static str, JsonType); 7] = [
+        ("null", JsonType::Null),
+        ("boolean", JsonType::Boolean),
+        ("integer", JsonType::Integer),
+        ("number", JsonType::Number),
+        ("string", JsonType::String),
+        ("array", JsonType::Array),
+        ("object", JsonType::Object),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn of(v: &serde_json::Value) -> JsonType {
+        use serde_json::Value as V;
+        match v {
+            V::Null => JsonType::Null,
+            V::Bool(_) => JsonType::Boolean,
+            V::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+            V::Number(_) => JsonType::Number,
+            V::String(_) => JsonType::String,
+            V::Array(_) => JsonType::Array,
+            V::Object(_) => JsonType::Object,
+        }
+    }
+}

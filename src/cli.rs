@@ -1,0 +1,61 @@
+//! Command-line interface. Every option of `run` can also come from an `IMGCONF_*` variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "imgconf",
+    version,
+    about = "Conformance test harness for OpenStack Images v2 (Glance) endpoints"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Certify an endpoint (or, with none given, the built-in reference server).
+    Run(Box<RunArgs>),
+    /// Serve the built-in reference implementation until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Images API endpoint (`http://host:9292`); without it the built-in reference server is certified.
+    #[arg(long, env = "IMGCONF_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Where to write the JUnit XML report.
+    #[arg(long, env = "IMGCONF_JUNIT", default_value = "reports/junit.xml")]
+    pub junit: PathBuf,
+    /// Profile: `strict`, `glance`, or a profile file. Default: `glance` with --endpoint, else `strict`.
+    #[arg(long, env = "IMGCONF_PROFILE")]
+    pub profile: Option<String>,
+    /// Read case files from this directory instead of the built-in ones.
+    #[arg(long, env = "IMGCONF_CASES")]
+    pub cases: Option<PathBuf>,
+    /// Read JSON schemas from this directory instead of the built-in ones.
+    #[arg(long, env = "IMGCONF_SCHEMAS")]
+    pub schemas: Option<PathBuf>,
+    /// Seconds to wait for a connection.
+    #[arg(long, env = "IMGCONF_CONNECT_TIMEOUT", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for a whole response.
+    #[arg(long, env = "IMGCONF_TIMEOUT", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Run id used in resource names (default: random).
+    #[arg(long, env = "IMGCONF_RUN_ID")]
+    pub run_id: Option<String>,
+    #[command(flatten)]
+    pub libtest: libtest_mimic::Arguments,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback is the safe choice).
+    #[arg(long, env = "IMGCONF_LISTEN", default_value = "127.0.0.1:9292")]
+    pub listen: SocketAddr,
+}

@@ -1,0 +1,23 @@
+//! imgconf: a conformance test harness for OpenStack Images v2 API implementations.
+//!
+//! Data flows one way: case files ([`case`]) are parsed into a checked plan, [`runner`] executes
+//! each case over [`http`] and checks responses with [`expect`], results ([`outcome`]) are
+//! judged by the [`profile`] and written by [`report`]. [`reference`] is the built-in target.
+
+pub mod app;
+pub mod case;
+pub mod cleanup;
+pub mod cli;
+pub mod discovery;
+pub mod expect;
+pub mod http;
+pub mod outcome;
+pub mod profile;
+pub mod reference;
+pub mod report;
+pub mod runner;
+pub mod schema;
+pub mod source;
+pub mod suite;
+pub mod template;
+pub mod valuepath;

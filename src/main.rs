@@ -1,0 +1,11 @@
+use clap::Parser;
+use imgconf::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => imgconf::app::run(*args),
+        Command::Serve(args) => imgconf::app::serve(args),
+    }
+}

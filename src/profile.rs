@@ -1,0 +1,141 @@
+//! Profiles: what a kind of target is expected to do differently from the documents.
+//!
+//! A profile is data (`profiles/<name>.yaml`). For now it declares expected deviations: cases
+//! that fail on that kind of target for a known, documented reason. Such a failure is accepted
+//! and reported as a deviation; a deviation that no longer happens fails the case, so the list
+//! never goes stale.
+
+use crate::outcome::{CaseResult, DeviationNote, Verdict};
+use crate::source::SourceFile;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// Full case name (`images.create::array-body-is-rejected`).
+    pub case: String,
+    /// Why the target behaves this way.
+    pub reason: String,
+    /// Where the difference is recorded.
+    pub reference: String,
+    /// Text the failure must contain, so that a different failure is not excused.
+    pub failure_contains: String,
+}
+
+impl Profile {
+    /// Parses a profile and checks that every deviation names a known case.
+    pub fn parse(file: &SourceFile, known_cases: &[&str]) -> Result<Profile, String> {
+        let p: Profile =
+            serde_norway::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path))?;
+        for d in &p.deviations {
+            if !known_cases.contains(&d.case.as_str()) {
+                return Err(format!(
+                    "{}: deviation for unknown case `{}`",
+                    file.path, d.case
+                ));
+            }
+        }
+        Ok(p)
+    }
+
+    /// Applies the declared deviation, if any, to a finished case.
+    pub fn apply(&self, result: &mut CaseResult) {
+        let Some(d) = self.deviations.iter().find(|d| d.case == result.id) else {
+            return;
+        };
+        let note = DeviationNote {
+            reason: d.reason.clone(),
+            reference: d.reference.clone(),
+        };
+        match result.verdict {
+            Verdict::Fail if result.reason.contains(&d.failure_contains) => {
+                result.verdict = Verdict::Deviation;
+                result.deviation = Some(note);
+            }
+            Verdict::Pass => {
+                result.verdict = Verdict::Fail;
+                result.reason = format!(
+                    "the `{}` profile expects this case to fail ({}), but it passed: the deviation is gone, remove it from the profile",
+                    self.name, d.failure_contains
+                );
+                result.deviation = Some(note);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        let text = "name: t\ndescription: test\ndeviations:\n  - case: a::b\n    reason: r\n    reference: ref\n    failure_contains: 'expected 400, got 500'\n";
+        Profile::parse(&SourceFile::new("profiles/t.yaml", text.into()), &["a::b"]).unwrap()
+    }
+
+    fn result(verdict: Verdict, reason: &str) -> CaseResult {
+        CaseResult {
+            id: "a::b".into(),
+            area: "a".into(),
+            area_title: "A".into(),
+            proves: "p".into(),
+            behaviours: vec![],
+            document: "d".into(),
+            section: "s".into(),
+            file: "f".into(),
+            line: 1,
+            verdict,
+            reason: reason.into(),
+            steps: vec![],
+            cleanup: vec![],
+            deviation: None,
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn the_declared_failure_becomes_a_deviation() {
+        let mut r = result(
+            Verdict::Fail,
+            "step 1 (line 3): status: expected 400, got 500",
+        );
+        profile().apply(&mut r);
+        assert_eq!(r.verdict, Verdict::Deviation);
+        assert_eq!(r.deviation.unwrap().reason, "r");
+    }
+
+    #[test]
+    fn another_failure_is_not_excused() {
+        let mut r = result(
+            Verdict::Fail,
+            "step 2 (line 9): status: expected 204, got 200",
+        );
+        profile().apply(&mut r);
+        assert_eq!(r.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn a_deviation_that_no_longer_occurs_fails() {
+        let mut r = result(Verdict::Pass, "");
+        profile().apply(&mut r);
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert!(r.reason.contains("the deviation is gone"), "{}", r.reason);
+    }
+
+    #[test]
+    fn unknown_case_is_an_error() {
+        let text = "name: t\ndescription: d\ndeviations:\n  - {case: x::y, reason: r, reference: f, failure_contains: z}\n";
+        let err = Profile::parse(&SourceFile::new("p.yaml", text.into()), &["a::b"]).unwrap_err();
+        assert!(err.contains("unknown case `x::y`"), "{err}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The reference server: an in-memory OpenStack Images v2 (Glance) implementation.
+//!
+//! It follows the current Glance API reference and agrees with real Glance 33 where the
+//! documents are silent (behaviour numbers B001… refer to
+//! `research/glance-api-behaviours.md`). It is the built-in default target of the harness and
+//! the fast target of the project's own tests.
+//!
+//! Every call to [`router`] gets its own, fresh state; nothing is global.
+
+mod errors;
+mod identity;
+mod images;
+mod list;
+mod patch;
+mod policy;
+mod props;
+mod request;
+mod routes;
+mod schemas;
+mod state;
+mod tags;
+mod versions;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Switches of the reference server. Empty for now; switchable faults come later.
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {}
+
+/// An axum router serving the Images v2 API from a fresh in-memory store.
+pub fn router(options: ServerOptions) -> axum::Router {
+    let state = Arc::new(state::AppState::new(options));
+    axum::Router::new()
+        .fallback(routes::dispatch)
+        .with_state(state)
+}
+
+/// A reference server running on a Tokio task.
+pub struct RunningServer {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The address the server listens on (the real port when started with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`; an unspecified listen address is reported as loopback.
+    pub fn base_url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            let loopback: std::net::IpAddr = if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            };
+            addr.set_ip(loopback);
+        }
+        format!("http://{addr}")
+    }
+
+    /// Stops accepting connections, lets open requests finish and waits for the task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        // Dropped without `shutdown()`: still ask the server to stop (in the background).
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves [`router`] until shut down.
+pub async fn start(listen: SocketAddr, options: ServerOptions) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(options);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

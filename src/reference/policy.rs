@@ -1,0 +1,116 @@
+//! What a caller may see and change (Glance's legacy policy defaults).
+//!
+//! An image the caller may not read is reported as missing (404), never as forbidden (B077,
+//! B281); 403 is only for images the caller can see but not change.
+
+use super::errors::ApiError;
+use super::identity::Caller;
+use super::state::{Image, MemberStatus, Visibility};
+
+/// Whether the caller's project owns the image.
+pub fn owns(caller: &Caller, image: &Image) -> bool {
+    caller.project.is_some() && caller.project == image.owner
+}
+
+/// The caller's membership of a shared image, if any.
+pub fn membership(caller: &Caller, image: &Image) -> Option<MemberStatus> {
+    if image.visibility != Visibility::Shared {
+        return None;
+    }
+    caller
+        .project
+        .as_ref()
+        .and_then(|p| image.members.get(p).copied())
+}
+
+/// Show rule: admins read everything; others read public and community images, their own
+/// project's images and images shared with them (whatever the membership status).
+pub fn can_read(caller: &Caller, image: &Image) -> bool {
+    caller.is_admin
+        || matches!(image.visibility, Visibility::Public | Visibility::Community)
+        || owns(caller, image)
+        || membership(caller, image).is_some()
+}
+
+/// Write rule for metadata, tags and delete: admin or owner (B117, B126, B143).
+pub fn can_write(caller: &Caller, image: &Image) -> bool {
+    caller.is_admin || owns(caller, image)
+}
+
+pub fn not_owner() -> ApiError {
+    ApiError::forbidden("You do not own this image.")
+}
+
+/// `publicize_image` is `role:admin`: a noauth context (admin flag, no roles) is denied like
+/// on Glance (B056).
+pub fn may_publicize(caller: &Caller) -> bool {
+    caller.has_role("admin")
+}
+
+pub fn publicize_denied() -> ApiError {
+    ApiError::forbidden("You are not authorized to complete publicize_image action.")
+}
+
+/// Setting `owner` to something else than the caller's project is admin-only (B065, B113).
+pub fn may_set_owner(caller: &Caller, owner: Option<&str>) -> bool {
+    caller.is_admin || (owner.is_some() && owner == caller.project.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::state::now;
+
+    fn image(owner: Option<&str>, vis: Visibility) -> Image {
+        let mut i = Image::new("i".into(), 1, now());
+        i.owner = owner.map(str::to_string);
+        i.visibility = vis;
+        i
+    }
+
+    fn member(project: &str) -> Caller {
+        Caller::confirmed(Some(project.into()), None, vec!["member".into()])
+    }
+
+    #[test]
+    fn read_rules() {
+        let a = member("A");
+        let b = member("B");
+        for vis in Visibility::ALL {
+            assert!(can_read(&a, &image(Some("A"), vis)));
+            assert!(can_read(&Caller::noauth(), &image(Some("A"), vis)));
+        }
+        assert!(can_read(&b, &image(Some("A"), Visibility::Public)));
+        assert!(can_read(&b, &image(Some("A"), Visibility::Community)));
+        assert!(!can_read(&b, &image(Some("A"), Visibility::Private)));
+        let mut shared = image(Some("A"), Visibility::Shared);
+        assert!(!can_read(&b, &shared));
+        shared.members.insert("B".into(), MemberStatus::Pending);
+        assert!(can_read(&b, &shared));
+        shared.visibility = Visibility::Private;
+        assert!(!can_read(&b, &shared));
+    }
+
+    #[test]
+    fn write_and_publicize_rules() {
+        let a = member("A");
+        assert!(can_write(&a, &image(Some("A"), Visibility::Private)));
+        assert!(!can_write(&a, &image(Some("B"), Visibility::Public)));
+        assert!(!can_write(&a, &image(None, Visibility::Public)));
+        assert!(can_write(
+            &Caller::noauth(),
+            &image(Some("B"), Visibility::Public)
+        ));
+        assert!(!may_publicize(&a));
+        assert!(!may_publicize(&Caller::noauth()));
+        assert!(may_publicize(&Caller::confirmed(
+            None,
+            None,
+            vec!["admin".into()]
+        )));
+        assert!(may_set_owner(&a, Some("A")));
+        assert!(!may_set_owner(&a, Some("B")));
+        assert!(!may_set_owner(&a, None));
+        assert!(may_set_owner(&Caller::noauth(), Some("X")));
+    }
+}

@@ -1,0 +1,214 @@
+//! Path resolution and method dispatch.
+//!
+//! Routing is done by hand rather than with axum's router so that the server can answer like
+//! Glance at the edges: URL version negotiation (`/v2.N/…`, other versions → 300), `/v2` →
+//! 302, 405 with Glance's `Allow` lists (B006), HEAD not routed for images (B007), OPTIONS →
+//! 200 (B008), doubled slashes normalised and a trailing slash → 404 (B009), encoded slash in
+//! a tag → 404 (B139).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{HeaderValue, ACCEPT, LOCATION};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::errors::{self, ApiError, ApiResult};
+use super::request::{self, percent_decode, Ctx};
+use super::schemas::{self, SchemaName};
+use super::state::AppState;
+use super::{images, list, tags, versions};
+
+/// Largest request body read into memory.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /` → 300 with the version list.
+    Root,
+    /// `GET /versions` → 200 with the version list.
+    Versions,
+    /// A path under no served version → 300 with the version list (B020, B021).
+    VersionChoices,
+    /// `/v2` without the trailing slash → 302 to `/v2/` (B017).
+    V2Redirect,
+    /// Anything unknown under a served version.
+    NotFound,
+    Schema(SchemaName),
+    Images,
+    Image(String),
+    ImageTag(String, String),
+    /// A tag segment that is not valid percent-encoded UTF-8.
+    BadTag,
+}
+
+impl Route {
+    /// Routes of the v2 API (they carry `x-openstack-request-id`, B003).
+    fn is_v2(&self) -> bool {
+        !matches!(self, Route::Root | Route::Versions | Route::VersionChoices)
+    }
+
+    /// Glance's `Allow` list for a known v2 route.
+    fn allow(&self) -> Option<&'static str> {
+        match self {
+            Route::Schema(_) => Some("GET"),
+            Route::Images => Some("GET, POST"),
+            Route::Image(_) => Some("GET, PATCH, DELETE"),
+            Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
+            _ => None,
+        }
+    }
+}
+
+/// Maps a raw (percent-encoded) path to a route.
+pub fn resolve(path: &str) -> Route {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    // Doubled slashes are normalised, a trailing slash is kept as an empty last segment.
+    let mut kept: Vec<&str> = Vec::with_capacity(segments.len());
+    for (i, seg) in segments.iter().enumerate() {
+        if !seg.is_empty() || i + 1 == segments.len() {
+            kept.push(seg);
+        }
+    }
+    match kept.as_slice() {
+        [] | [""] => return Route::Root,
+        ["versions"] => return Route::Versions,
+        _ => {}
+    }
+    if !versions::is_served(kept[0]) {
+        return Route::VersionChoices;
+    }
+    match &kept[1..] {
+        [] => Route::V2Redirect,
+        ["schemas", name] => SchemaName::parse(name).map_or(Route::NotFound, Route::Schema),
+        ["images"] => Route::Images,
+        ["images", id] if !id.is_empty() => match decode(id) {
+            Some(id) => Route::Image(id),
+            None => Route::NotFound,
+        },
+        ["images", id, "tags", tag] if !id.is_empty() && !tag.is_empty() => {
+            let Some(id) = decode(id) else {
+                return Route::NotFound;
+            };
+            match percent_decode(tag) {
+                Some(bytes) if bytes.contains(&b'/') => Route::NotFound,
+                Some(bytes) => match String::from_utf8(bytes) {
+                    Ok(tag) => Route::ImageTag(id, tag),
+                    Err(_) => Route::BadTag,
+                },
+                None => Route::BadTag,
+            }
+        }
+        _ => Route::NotFound,
+    }
+}
+
+fn decode(segment: &str) -> Option<String> {
+    String::from_utf8(percent_decode(segment)?).ok()
+}
+
+/// The single entry point: every request lands here.
+pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let format = errors::negotiate(parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
+    let route = resolve(parts.uri.path());
+    let result = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
+        Err(_) => Err(ApiError::too_large("Request body too large.")),
+    };
+    let mut response = result.unwrap_or_else(|e| e.render(format));
+    if route.is_v2() {
+        let id = format!("req-{}", uuid::Uuid::new_v4());
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response
+                .headers_mut()
+                .insert("x-openstack-request-id", value);
+        }
+    }
+    response
+}
+
+fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
+    let method = &ctx.method;
+    match route {
+        Route::Root => Ok(request::json(
+            StatusCode::MULTIPLE_CHOICES,
+            &versions::document(&ctx.host_url),
+        )),
+        Route::VersionChoices => Ok(request::json(
+            StatusCode::MULTIPLE_CHOICES,
+            &versions::document(&ctx.host_url),
+        )),
+        Route::Versions => Ok(request::json(
+            StatusCode::OK,
+            &versions::document(&ctx.host_url),
+        )),
+        Route::V2Redirect => {
+            let mut response = StatusCode::FOUND.into_response();
+            let target = format!("{}/v2/", ctx.host_url);
+            if let Ok(value) = HeaderValue::from_str(&target) {
+                response.headers_mut().insert(LOCATION, value);
+            }
+            Ok(response)
+        }
+        Route::NotFound => Err(ApiError::no_resource()),
+        _ if *method == Method::OPTIONS => Ok(Response::new(Body::empty())),
+        Route::Schema(name) if *method == Method::GET => {
+            ctx.reject_body()?;
+            Ok(request::json(
+                StatusCode::OK,
+                &schemas::document(*name, &app.image_schema),
+            ))
+        }
+        Route::Images if *method == Method::GET => list::index(app, ctx),
+        Route::Images if *method == Method::POST => images::create(app, ctx),
+        Route::Image(id) if *method == Method::GET => images::show(app, ctx, id),
+        Route::Image(id) if *method == Method::PATCH => images::update(app, ctx, id),
+        Route::Image(id) if *method == Method::DELETE => images::delete(app, ctx, id),
+        Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
+        Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
+        Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
+            ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
+        ),
+        other => match other.allow() {
+            Some(allow) => Err(ApiError::method_not_allowed(method.as_str(), allow)),
+            None => Err(ApiError::no_resource()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution() {
+        assert_eq!(resolve("/"), Route::Root);
+        assert_eq!(resolve("/versions"), Route::Versions);
+        assert_eq!(resolve("/v2"), Route::V2Redirect);
+        assert_eq!(resolve("/v2.3"), Route::V2Redirect);
+        assert_eq!(resolve("/v2/"), Route::NotFound);
+        assert_eq!(resolve("/v1/images"), Route::VersionChoices);
+        assert_eq!(resolve("/v2.19/images"), Route::VersionChoices);
+        assert_eq!(resolve("/images"), Route::VersionChoices);
+        assert_eq!(resolve("/v2/images"), Route::Images);
+        assert_eq!(resolve("/v2.17/images"), Route::Images);
+        assert_eq!(resolve("//v2//images"), Route::Images);
+        assert_eq!(resolve("/v2/images/"), Route::NotFound);
+        assert_eq!(resolve("/v2/images/abc"), Route::Image("abc".into()));
+        assert_eq!(
+            resolve("/v2/images/abc/tags/with%20space"),
+            Route::ImageTag("abc".into(), "with space".into())
+        );
+        assert_eq!(resolve("/v2/images/abc/tags/a%2Fb"), Route::NotFound);
+        assert_eq!(resolve("/v2/images/abc/tags/%FF"), Route::BadTag);
+        assert_eq!(resolve("/v2/images/abc/tags"), Route::NotFound);
+        assert_eq!(resolve("/v2/images/abc/file"), Route::NotFound);
+        assert_eq!(
+            resolve("/v2/schemas/image"),
+            Route::Schema(SchemaName::Image)
+        );
+        assert_eq!(resolve("/v2/schemas/bogus"), Route::NotFound);
+    }
+}

@@ -1,0 +1,215 @@
+//! End-to-end: start the server on a free port and drive it over HTTP.
+
+use std::net::SocketAddr;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use super::{start, ServerOptions};
+
+async fn body(resp: reqwest::Response) -> Value {
+    resp.json().await.expect("JSON body")
+}
+
+#[tokio::test]
+async fn create_tag_page_delete() {
+    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = start(listen, ServerOptions::default()).await.unwrap();
+    let base = server.base_url();
+    assert!(base.starts_with("http://127.0.0.1:"));
+    assert_ne!(server.addr().port(), 0);
+    let http = Client::new();
+
+    // versions
+    let resp = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::MULTIPLE_CHOICES);
+    let versions = body(resp).await;
+    assert_eq!(versions["versions"][0]["id"], "v2.18");
+    assert_eq!(
+        versions["versions"][0]["links"][0]["href"],
+        format!("{base}/v2/")
+    );
+
+    // create three images
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let resp = http
+            .post(format!("{base}/v2/images"))
+            .json(&json!({"name": format!("img-{i}"), "tags": ["t"], "login-user": "kvothe"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        assert!(resp.headers().contains_key("x-openstack-request-id"));
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        let image = body(resp).await;
+        let id = image["id"].as_str().unwrap().to_string();
+        assert_eq!(location, format!("{base}/v2/images/{id}"));
+        assert_eq!(image["status"], "queued");
+        assert_eq!(image["visibility"], "shared");
+        assert_eq!(image["owner"], Value::Null);
+        assert_eq!(image["login-user"], "kvothe");
+        ids.push(id);
+    }
+
+    // tag the first one (twice: idempotent), with an encoded space
+    for _ in 0..2 {
+        let resp = http
+            .put(format!("{base}/v2/images/{}/tags/with%20space", ids[0]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+    let image = body(
+        http.get(format!("{base}/v2/images/{}", ids[0]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(image["tags"], json!(["t", "with space"]));
+    let resp = http
+        .get(format!("{base}/v2/images?tag=with%20space"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(resp).await["images"].as_array().unwrap().len(), 1);
+
+    // page through with limit 2: newest first, following next
+    let mut url = format!("{base}/v2/images?limit=2");
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let resp = http.get(&url).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let page = body(resp).await;
+        assert_eq!(page["first"], "/v2/images?limit=2");
+        assert_eq!(page["schema"], "/v2/schemas/images");
+        for img in page["images"].as_array().unwrap() {
+            seen.push(img["id"].as_str().unwrap().to_string());
+        }
+        pages += 1;
+        match page.get("next").and_then(Value::as_str) {
+            Some(next) => url = format!("{base}{next}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    let expected: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, expected);
+
+    // PATCH
+    let resp = http
+        .patch(format!("{base}/v2/images/{}", ids[1]))
+        .header("content-type", "application/openstack-images-v2.1-json-patch")
+        .body(r#"[{"op":"replace","path":"/name","value":"renamed"},{"op":"remove","path":"/login-user"}]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let image = body(resp).await;
+    assert_eq!(image["name"], "renamed");
+    assert!(image.get("login-user").is_none());
+    let resp = http
+        .patch(format!("{base}/v2/images/{}", ids[1]))
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(resp.headers().contains_key("accept-patch"));
+
+    // errors: JSON when asked for, 405 with Allow
+    let resp = http
+        .get(format!(
+            "{base}/v2/images/00000000-0000-0000-0000-000000000000"
+        ))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let err = body(resp).await;
+    assert_eq!(err["code"], "404 Not Found");
+    assert_eq!(err["title"], "Not Found");
+    let resp = http.put(format!("{base}/v2/images")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "GET, POST");
+
+    // delete: 204, then 404 on GET and on a second DELETE; the id cannot be reused
+    let resp = http
+        .delete(format!("{base}/v2/images/{}", ids[2]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for _ in 0..1 {
+        let resp = http
+            .get(format!("{base}/v2/images/{}", ids[2]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    }
+    let resp = http
+        .delete(format!("{base}/v2/images/{}", ids[2]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = http
+        .post(format!("{base}/v2/images"))
+        .json(&json!({"id": ids[2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+
+    let resp = http.get(format!("{base}/v2/images")).send().await.unwrap();
+    assert_eq!(body(resp).await["images"].as_array().unwrap().len(), 2);
+
+    server.shutdown().await;
+    assert!(http.get(format!("{base}/versions")).send().await.is_err());
+}
+
+#[tokio::test]
+async fn identity_headers_scope_visibility() {
+    let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+        .await
+        .unwrap();
+    let base = server.base_url();
+    let http = Client::new();
+    let as_project = |req: reqwest::RequestBuilder, project: &str| {
+        req.header("x-identity-status", "Confirmed")
+            .header("x-project-id", project)
+            .header("x-roles", "member")
+    };
+    let resp = as_project(http.post(format!("{base}/v2/images")), "A")
+        .json(&json!({"visibility": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let image = body(resp).await;
+    assert_eq!(image["owner"], "A");
+    let id = image["id"].as_str().unwrap();
+
+    let resp = as_project(http.get(format!("{base}/v2/images/{id}")), "B")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = as_project(http.get(format!("{base}/v2/images/{id}")), "A")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = as_project(http.post(format!("{base}/v2/images")), "A")
+        .json(&json!({"visibility": "public"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    server.shutdown().await;
+}

@@ -1,0 +1,79 @@
+//! The image entity as the API shows it (B039, B041, B042).
+
+use serde_json::{Map, Value};
+
+use super::state::{format_time, Image};
+
+fn opt_str(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+}
+
+fn opt_int(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
+
+/// Every base property (null when unset), the links, then the custom properties.
+pub fn image(img: &Image) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::String(img.id.clone()));
+    m.insert("name".into(), opt_str(&img.name));
+    m.insert("status".into(), img.status.as_str().into());
+    m.insert("visibility".into(), img.visibility.as_str().into());
+    m.insert("protected".into(), img.protected.into());
+    m.insert("os_hidden".into(), img.os_hidden.into());
+    m.insert("checksum".into(), opt_str(&img.data.checksum));
+    m.insert("os_hash_algo".into(), opt_str(&img.data.os_hash_algo));
+    m.insert("os_hash_value".into(), opt_str(&img.data.os_hash_value));
+    m.insert("owner".into(), opt_str(&img.owner));
+    m.insert("size".into(), opt_int(img.data.size));
+    m.insert("virtual_size".into(), opt_int(img.data.virtual_size));
+    m.insert("min_ram".into(), img.min_ram.into());
+    m.insert("min_disk".into(), img.min_disk.into());
+    m.insert("container_format".into(), opt_str(&img.container_format));
+    m.insert("disk_format".into(), opt_str(&img.disk_format));
+    m.insert("created_at".into(), format_time(&img.created_at).into());
+    m.insert("updated_at".into(), format_time(&img.updated_at).into());
+    m.insert(
+        "tags".into(),
+        Value::Array(img.tags.iter().cloned().map(Value::String).collect()),
+    );
+    if let Some(stores) = &img.data.stores {
+        m.insert("stores".into(), Value::String(stores.clone()));
+    }
+    m.insert("self".into(), format!("/v2/images/{}", img.id).into());
+    m.insert("file".into(), format!("/v2/images/{}/file", img.id).into());
+    m.insert("schema".into(), "/v2/schemas/image".into());
+    for (k, v) in &img.extra {
+        m.entry(k.clone())
+            .or_insert_with(|| Value::String(v.clone()));
+    }
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::state::now;
+
+    #[test]
+    fn fresh_image_view() {
+        let mut img = Image::new("abc".into(), 1, now());
+        img.extra.insert("login-user".into(), "kvothe".into());
+        let v = image(&img);
+        assert_eq!(v["status"], "queued");
+        assert_eq!(v["visibility"], "shared");
+        assert_eq!(v["size"], Value::Null);
+        assert_eq!(v["owner"], Value::Null);
+        assert_eq!(v["min_ram"], 0);
+        assert_eq!(v["tags"], serde_json::json!([]));
+        assert_eq!(v["self"], "/v2/images/abc");
+        assert_eq!(v["file"], "/v2/images/abc/file");
+        assert_eq!(v["schema"], "/v2/schemas/image");
+        assert_eq!(v["created_at"], v["updated_at"]);
+        assert_eq!(v["login-user"], "kvothe");
+        assert!(v.get("stores").is_none());
+        let ts = v["created_at"].as_str().unwrap();
+        assert_eq!(ts.len(), 20);
+        assert!(ts.ends_with('Z'));
+    }
+}

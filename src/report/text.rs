@@ -1,0 +1,106 @@
+//! The plain-text evidence of a failed case: shown by the console and kept in JUnit.
+
+use crate::outcome::{CaseResult, ExchangeRecord, Verdict};
+use std::fmt::Write;
+
+/// Everything a reader needs to see why `r` failed and to repeat it by hand.
+pub fn failure(r: &CaseResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", r.reason);
+    let _ = writeln!(s, "  proves: {}", r.proves);
+    let behaviours = if r.behaviours.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", r.behaviours.join(", "))
+    };
+    let _ = writeln!(s, "  spec:   {} — {}{behaviours}", r.document, r.section);
+    let _ = writeln!(s, "  case:   {}:{}", r.file, r.line);
+    if let Some(d) = &r.deviation {
+        let _ = writeln!(s, "  deviation: {} ({})", d.reason, d.reference);
+    }
+    if let Some(step) = r
+        .steps
+        .iter()
+        .rev()
+        .find(|st| !st.findings.is_empty() || st.exchanges.iter().any(|e| e.error.is_some()))
+    {
+        let title = step
+            .title
+            .as_deref()
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "\n  step {} (line {}){title}", step.number, step.line);
+        for f in &step.findings {
+            let _ = writeln!(s, "  ✗ {}: {}", f.rule, f.message);
+            for e in &f.schema_errors {
+                let _ = writeln!(s, "      {e}");
+            }
+            if let Some(d) = &f.diff {
+                for line in d.lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+            }
+        }
+        if let Some(x) = step.exchanges.last() {
+            exchange(&mut s, x);
+        }
+    }
+    for c in &r.cleanup {
+        let _ = writeln!(s, "  cleanup: {c}");
+    }
+    s
+}
+
+fn exchange(s: &mut String, x: &ExchangeRecord) {
+    let _ = writeln!(s, "\n  request:  {} {}", x.request.method, x.request.url);
+    if let Some(b) = &x.request.body {
+        let _ = writeln!(s, "            body: {}", one_line(b, 300));
+    }
+    match (&x.response, &x.error) {
+        (Some(resp), _) => {
+            let _ = writeln!(
+                s,
+                "  response: HTTP {} ({} ms)",
+                resp.status, resp.elapsed_ms
+            );
+            for (n, v) in &resp.headers {
+                let _ = writeln!(s, "            {n}: {v}");
+            }
+            if resp.body_len > 0 {
+                let _ = writeln!(
+                    s,
+                    "            body ({} bytes): {}",
+                    resp.body_len,
+                    one_line(&resp.body, 1200)
+                );
+            }
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(s, "  no response: {e}");
+        }
+        (None, None) => {}
+    }
+    let _ = writeln!(s, "  reproduce: {}", x.request.curl());
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// One line per accepted deviation, for the end of the console output.
+pub fn deviations(results: &[CaseResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Deviation)
+        .filter_map(|r| {
+            r.deviation
+                .as_ref()
+                .map(|d| format!("{}: {} ({})", r.id, d.reason, d.reference))
+        })
+        .collect()
+}

@@ -1,0 +1,355 @@
+//! Running one case against the target: render each step, send it, check the response, capture
+//! variables, follow pagination links, and always delete what the case created.
+
+use crate::case::plan::{Body, Request, Step};
+use crate::case::{ApiVersion, Case};
+use crate::cleanup::Tracker;
+use crate::expect::{Checker, Finding, Subject};
+use crate::http::{Received, Target};
+use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
+use crate::schema::SchemaSet;
+use crate::template::Env;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What every case of a run shares.
+pub struct RunContext {
+    pub target: Target,
+    pub schemas: Arc<SchemaSet>,
+    pub run_id: String,
+    /// Highest API version the target advertises, when known.
+    pub api_version: Option<ApiVersion>,
+    pub tracker: Tracker,
+}
+
+enum StepEnd {
+    Passed,
+    Failed(String),
+    Errored(String),
+}
+
+pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
+    let started = Instant::now();
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        area: case.area.clone(),
+        area_title: case.area_title.clone(),
+        proves: case.proves.clone(),
+        behaviours: case.behaviours.clone(),
+        document: case.document.clone(),
+        section: case.section.clone(),
+        file: case.file.clone(),
+        line: case.line,
+        verdict: Verdict::Pass,
+        reason: String::new(),
+        steps: Vec::new(),
+        cleanup: Vec::new(),
+        deviation: None,
+        duration_ms: 0,
+    };
+    if let (Some(since), Some(have)) = (case.since, ctx.api_version) {
+        if have < since {
+            result.verdict = Verdict::Skip;
+            result.reason = format!("needs Images API {since}; the target offers up to {have}");
+            return result;
+        }
+    }
+    let mut env = Env::new(&ctx.run_id, &case.id);
+    for (name, t) in &case.vars {
+        match t.render(&env) {
+            Ok(v) => {
+                env.vars.insert(name.clone(), v);
+            }
+            Err(e) => {
+                result.verdict = Verdict::Error;
+                result.reason = format!("vars.{name}: {e}");
+                return result;
+            }
+        }
+    }
+    for step in &case.steps {
+        let (record, end) = run_step(ctx, case, step, &mut env).await;
+        result.steps.push(record);
+        let where_ = format!("step {} (line {})", step.number, step.line);
+        match end {
+            StepEnd::Passed => continue,
+            StepEnd::Failed(why) => {
+                result.verdict = Verdict::Fail;
+                result.reason = format!("{where_}: {why}");
+            }
+            StepEnd::Errored(why) => {
+                result.verdict = Verdict::Error;
+                result.reason = format!("{where_}: {why}");
+            }
+        }
+        break;
+    }
+    result.cleanup = ctx.tracker.delete(&ctx.target, Some(&case.id)).await;
+    if result.verdict == Verdict::Pass && !result.cleanup.is_empty() {
+        result.verdict = Verdict::Fail;
+        result.reason = format!("cleanup: {}", result.cleanup.join("; "));
+    }
+    result.duration_ms = started.elapsed().as_millis();
+    result
+}
+
+async fn run_step(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    env: &mut Env,
+) -> (StepRecord, StepEnd) {
+    let mut record = StepRecord {
+        number: step.number,
+        line: step.line,
+        title: step.title.clone(),
+        exchanges: Vec::new(),
+        findings: Vec::new(),
+    };
+    let Some(request) = &step.request else {
+        let findings = Checker {
+            env,
+            schemas: &ctx.schemas,
+        }
+        .check(&step.expect, None);
+        let end = summarize(&findings);
+        record.findings = findings;
+        return (record, end);
+    };
+    let mut url = match request.path.render_string(env) {
+        Ok(p) => ctx.target.url(&p),
+        Err(e) => return (record, StepEnd::Errored(format!("request path: {e}"))),
+    };
+    let mut page = 1;
+    loop {
+        let (headers, body) = match render_request(request, env, page > 1) {
+            Ok(x) => x,
+            Err(e) => return (record, StepEnd::Errored(e)),
+        };
+        let method = if page > 1 {
+            reqwest::Method::GET
+        } else {
+            request.method.clone()
+        };
+        let (sent, received) = ctx.target.send(method.clone(), &url, &headers, body).await;
+        let received = match received {
+            Ok(r) => r,
+            Err(e) => {
+                let why = e.to_string();
+                record.exchanges.push(ExchangeRecord {
+                    request: sent,
+                    response: None,
+                    error: Some(why.clone()),
+                });
+                return (record, StepEnd::Errored(why));
+            }
+        };
+        record.exchanges.push(ExchangeRecord {
+            request: sent,
+            response: Some(ResponseEvidence::from(&received)),
+            error: None,
+        });
+        let body = parse_json(&received);
+        note_created(ctx, case, &method, &url, &received, &body, &headers);
+        let subject = Subject {
+            status: received.status,
+            headers: &received.headers,
+            body: &body,
+        };
+        // Captures come first so checks can use them; their problems are listed after the checks'.
+        let capture_problems = capture(ctx, env, &step.capture, false, &subject);
+        let mut findings = Checker {
+            env,
+            schemas: &ctx.schemas,
+        }
+        .check(&step.expect, Some(&subject));
+        findings.extend(capture_problems);
+        findings.extend(capture(ctx, env, &step.collect, true, &subject));
+        if !findings.is_empty() {
+            let end = summarize(&findings);
+            record.findings = findings;
+            return (record, end);
+        }
+        let Some(follow) = &step.follow else { break };
+        let link = Checker {
+            env,
+            schemas: &ctx.schemas,
+        }
+        .resolve(follow, Some(&subject));
+        match link {
+            Ok(Some(Value::String(next))) => {
+                if page >= step.max_pages as usize {
+                    let f = Finding {
+                        rule: follow.to_string(),
+                        message: format!("still more pages after {page}: the links never end"),
+                        diff: None,
+                        schema_errors: Vec::new(),
+                    };
+                    let end = summarize(std::slice::from_ref(&f));
+                    record.findings.push(f);
+                    return (record, end);
+                }
+                url = ctx.target.url(&next);
+                page += 1;
+            }
+            Ok(None) | Ok(Some(Value::Null)) => break,
+            Ok(Some(other)) => {
+                let f = Finding {
+                    rule: follow.to_string(),
+                    message: format!("expected a link (string), got {other}"),
+                    diff: None,
+                    schema_errors: Vec::new(),
+                };
+                let end = summarize(std::slice::from_ref(&f));
+                record.findings.push(f);
+                return (record, end);
+            }
+            Err(e) => return (record, StepEnd::Errored(e)),
+        }
+    }
+    (record, StepEnd::Passed)
+}
+
+type Rendered = (Vec<(String, String)>, Option<Vec<u8>>);
+
+/// Headers and body of a request; pages after the first are plain GETs of the link.
+fn render_request(request: &Request, env: &Env, follow_up: bool) -> Result<Rendered, String> {
+    let mut headers = Vec::new();
+    for (name, t) in &request.headers {
+        headers.push((
+            name.clone(),
+            t.render_string(env)
+                .map_err(|e| format!("header {name}: {e}"))?,
+        ));
+    }
+    let has = |headers: &[(String, String)], n: &str| {
+        headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n))
+    };
+    // Error bodies are only comparable as JSON when JSON is asked for (Glance picks by Accept).
+    if !has(&headers, "accept") {
+        headers.push(("Accept".into(), "application/json".into()));
+    }
+    if follow_up {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+        return Ok((headers, None));
+    }
+    let body = match &request.body {
+        None => None,
+        Some(Body::Raw(t)) => Some(
+            t.render_string(env)
+                .map_err(|e| format!("body: {e}"))?
+                .into_bytes(),
+        ),
+        Some(Body::Json(t)) => {
+            if !has(&headers, "content-type") {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            let v = t.render(env).map_err(|e| format!("json body: {e}"))?;
+            Some(serde_json::to_vec(&v).map_err(|e| format!("json body: {e}"))?)
+        }
+    };
+    Ok((headers, body))
+}
+
+fn parse_json(r: &Received) -> Result<Value, String> {
+    if r.bytes.is_empty() {
+        return Err("the body is empty".into());
+    }
+    serde_json::from_slice(&r.bytes).map_err(|e| {
+        let ct = r
+            .headers
+            .iter()
+            .find(|(n, _)| n == "content-type")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("none");
+        format!("not JSON (Content-Type: {ct}): {e}")
+    })
+}
+
+/// Records an image the target created, so it is deleted whatever happens next.
+fn note_created(
+    ctx: &RunContext,
+    case: &Case,
+    method: &reqwest::Method,
+    url: &str,
+    r: &Received,
+    body: &Result<Value, String>,
+    headers: &[(String, String)],
+) {
+    let path = url.split('?').next().unwrap_or(url);
+    let creates = *method == reqwest::Method::POST && path == ctx.target.url("/v2/images");
+    if !creates || !(200..300).contains(&r.status) {
+        return;
+    }
+    if let Some(id) = body
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("id"))
+        .and_then(Value::as_str)
+    {
+        ctx.tracker.record(&case.id, id, headers);
+    }
+}
+
+/// Sets (or, with `append`, extends) variables from the response; findings for absent values.
+fn capture(
+    ctx: &RunContext,
+    env: &mut Env,
+    paths: &[(String, crate::valuepath::ValuePath)],
+    append: bool,
+    subject: &Subject,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut set = Vec::new();
+    let checker = Checker {
+        env,
+        schemas: &ctx.schemas,
+    };
+    for (name, path) in paths {
+        match checker.resolve(path, Some(subject)) {
+            Ok(Some(v)) => set.push((name.clone(), v)),
+            Ok(None) => findings.push(capture_finding(name, path, "absent")),
+            Err(e) => findings.push(capture_finding(name, path, &e)),
+        }
+    }
+    for (name, value) in set {
+        if !append {
+            env.vars.insert(name, value);
+            continue;
+        }
+        let list = env
+            .vars
+            .entry(name)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list {
+            match value {
+                Value::Array(more) => items.extend(more),
+                one => items.push(one),
+            }
+        }
+    }
+    findings
+}
+
+fn capture_finding(name: &str, path: &crate::valuepath::ValuePath, why: &str) -> Finding {
+    Finding {
+        rule: format!("capture {name}"),
+        message: format!("cannot capture `{name}` from {path}: {why}"),
+        diff: None,
+        schema_errors: Vec::new(),
+    }
+}
+
+fn summarize(findings: &[Finding]) -> StepEnd {
+    match findings {
+        [] => StepEnd::Passed,
+        [one] => StepEnd::Failed(format!("{}: {}", one.rule, one.message)),
+        [first, rest @ ..] => StepEnd::Failed(format!(
+            "{}: {} (and {} more)",
+            first.rule,
+            first.message,
+            rest.len()
+        )),
+    }
+}

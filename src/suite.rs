@@ -1,0 +1,91 @@
+//! The whole suite as loaded for a run: schemas, cases and the profile, from disk or built in.
+
+use crate::case::{self, Case, LoadError};
+use crate::profile::Profile;
+use crate::schema::SchemaSet;
+use crate::source::{self, SourceFile};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct Suite {
+    pub schemas: Arc<SchemaSet>,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug)]
+pub enum SuiteError {
+    Io(String),
+    Schema(String),
+    Cases(Vec<LoadError>),
+    Profile(String),
+}
+
+impl fmt::Display for SuiteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SuiteError::Io(e) | SuiteError::Schema(e) | SuiteError::Profile(e) => f.write_str(e),
+            SuiteError::Cases(errors) => {
+                for e in errors {
+                    writeln!(f, "{e}")?;
+                }
+                write!(
+                    f,
+                    "{} problem(s) in case files; nothing was run",
+                    errors.len()
+                )
+            }
+        }
+    }
+}
+
+impl Suite {
+    pub fn load(cases_dir: Option<&Path>, schemas_dir: Option<&Path>) -> Result<Suite, SuiteError> {
+        let schema_files = match schemas_dir {
+            Some(d) => source::from_dir(d, "json").map_err(SuiteError::Io)?,
+            None => source::builtin("fixtures/schemas", "json"),
+        };
+        let schemas = SchemaSet::compile(&schema_files).map_err(SuiteError::Schema)?;
+        let case_files = match cases_dir {
+            Some(d) => source::from_dir(d, "yaml").map_err(SuiteError::Io)?,
+            None => source::builtin("cases", "yaml"),
+        };
+        if case_files.is_empty() {
+            return Err(SuiteError::Io(match cases_dir {
+                Some(d) => format!("{}: no *.yaml case files", d.display()),
+                None => "this binary was built without case files".into(),
+            }));
+        }
+        let cases = case::load(&case_files, &schemas).map_err(SuiteError::Cases)?;
+        Ok(Suite {
+            schemas: Arc::new(schemas),
+            cases,
+        })
+    }
+
+    /// `strict`, `glance` (built in) or a path to a profile file.
+    pub fn profile(&self, name: &str) -> Result<Profile, SuiteError> {
+        let file = if name.ends_with(".yaml") || name.contains('/') {
+            let text = std::fs::read_to_string(name)
+                .map_err(|e| SuiteError::Profile(format!("{name}: {e}")))?;
+            SourceFile::new(name, text)
+        } else {
+            let builtin = source::builtin("profiles", "yaml");
+            let known: Vec<String> = builtin
+                .iter()
+                .filter_map(|f| f.stem().map(String::from))
+                .collect();
+            builtin
+                .into_iter()
+                .find(|f| f.stem() == Some(name))
+                .ok_or_else(|| {
+                    SuiteError::Profile(format!(
+                        "no built-in profile `{name}` (built in: {})",
+                        known.join(", ")
+                    ))
+                })?
+        };
+        let ids: Vec<&str> = self.cases.iter().map(|c| c.id.as_str()).collect();
+        Profile::parse(&file, &ids).map_err(SuiteError::Profile)
+    }
+}

@@ -1,0 +1,267 @@
+//! A malformed case file is reported with its file, line and field, before anything is sent.
+
+use imgconf::case::{load, LoadError};
+use imgconf::schema::SchemaSet;
+use imgconf::source::SourceFile;
+
+fn schemas() -> SchemaSet {
+    SchemaSet::compile(&[SourceFile::new(
+        "fixtures/schemas/image.json",
+        r#"{"type":"object"}"#.into(),
+    )])
+    .unwrap()
+}
+
+const HEAD: &str = "area: tags\ntitle: Tags\ndocument: doc\ncases:\n";
+
+/// One case whose single step is `step` (indented as a list item under `steps:`).
+fn case_with_step(step: &str) -> String {
+    format!("{HEAD}  - name: c\n    proves: p\n    spec: {{section: s}}\n    steps:\n{step}")
+}
+
+fn errors(text: &str) -> Vec<LoadError> {
+    load(
+        &[SourceFile::new("cases/t.yaml", text.to_string())],
+        &schemas(),
+    )
+    .unwrap_err()
+}
+
+fn one_error(text: &str) -> LoadError {
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "expected one error, got {e:#?}");
+    e.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_valid_file_loads_into_a_plan() {
+    let text = case_with_step(
+        "      - request: {method: POST, path: /v2/images, json: {name: x}}\n        capture: {id: body.id}\n        expect:\n          status: 201\n          headers: {location: {ends_with: \"/v2/images/{{id}}\"}}\n          schema: image\n      - request: {method: GET, path: \"/v2/images/{{id}}\"}\n        expect: {status: [200, 203]}\n",
+    );
+    let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].id, "tags::c");
+    assert_eq!(cases[0].steps.len(), 2);
+    assert_eq!(cases[0].steps[1].expect.status, Some(vec![200, 203]));
+}
+
+#[test]
+fn yaml_syntax_error_names_file_and_line() {
+    let e = one_error(&format!("{HEAD}  - name: c\n    proves: p\n     spec: x\n"));
+    assert_eq!(e.file, "cases/t.yaml");
+    assert_eq!(e.line, 7, "{e}");
+    assert!(e.to_string().starts_with("cases/t.yaml:7:"), "{e}");
+}
+
+#[test]
+fn unknown_field_names_the_field_and_line() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {statuss: 200}\n",
+    ));
+    assert_eq!(e.line, 10, "{e}");
+    assert_eq!(e.field, "cases[0].steps[0].expect");
+    assert!(e.message.contains("unknown field `statuss`"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {status: two hundred}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].expect.status");
+    assert!(e.message.contains("status code"), "{e}");
+    assert_eq!(e.line, 10);
+}
+
+#[test]
+fn missing_required_field_is_reported() {
+    let e = one_error(&format!(
+        "{HEAD}  - name: c\n    spec: {{section: s}}\n    steps: []\n"
+    ));
+    assert!(e.message.contains("missing field `proves`"), "{e}");
+    assert_eq!(e.field, "cases[0]");
+}
+
+#[test]
+fn out_of_range_status_is_reported() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {status: 42}\n",
+    ));
+    assert!(e.message.contains("42 is not an HTTP status code"), "{e}");
+}
+
+#[test]
+fn unknown_variable_names_its_field_and_line() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: \"/v2/images/{{image_id}}\"}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].request.path");
+    assert_eq!(e.line, 9);
+    assert!(e.message.contains("unknown variable `image_id`"), "{e}");
+}
+
+#[test]
+fn variable_captured_later_is_unknown_earlier() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: \"/{{x}}\"}\n      - request: {method: GET, path: /}\n        capture: {x: body.id}\n",
+    ));
+    assert!(e.message.contains("unknown variable `x`"), "{e}");
+    assert_eq!(e.line, 9);
+}
+
+#[test]
+fn unknown_builtin_is_reported() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: \"/{{$nope}}\"}\n",
+    ));
+    assert!(e.message.contains("unknown built-in `$nope`"), "{e}");
+}
+
+#[test]
+fn invalid_regex_names_the_check() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect:\n          checks:\n            - {at: body.id, regex: \"([a-\"}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].expect.checks[0].regex");
+    assert_eq!(e.line, 12);
+    assert!(e.message.starts_with("invalid regex"), "{e}");
+}
+
+#[test]
+fn missing_schema_file_is_reported() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {schema: imagez}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].expect.schema");
+    assert!(
+        e.message.contains("no schema `imagez`") && e.message.contains("known: image"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_path_is_reported() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        capture: {id: bdy.id}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].capture.id");
+    assert!(e.message.contains("bad path `bdy.id`"), "{e}");
+}
+
+#[test]
+fn check_without_at_or_condition_is_reported() {
+    let errs = errors(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect:\n          checks:\n            - {equals: 1}\n            - {at: body.x}\n",
+    ));
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("checks[0]") && e.contains("needs `at`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("checks[1]") && e.contains("states no condition")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn unknown_method_and_relative_path_are_reported() {
+    let errs = errors(&case_with_step(
+        "      - request: {method: FETCH, path: v2/images}\n",
+    ));
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("request.method") && e.contains("`FETCH` is not one of")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("request.path") && e.contains("must start with `/`")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn duplicate_case_names_are_reported_within_and_across_files() {
+    let step = "      - request: {method: GET, path: /}\n";
+    let one =
+        format!("{HEAD}  - name: c\n    proves: p\n    spec: {{section: s}}\n    steps:\n{step}");
+    let twice =
+        format!("{one}  - name: c\n    proves: p\n    spec: {{section: s}}\n    steps:\n{step}");
+    let e = one_error(&twice);
+    assert!(e.message.contains("duplicate case name `c`"), "{e}");
+    assert_eq!(e.line, 10);
+
+    let errs = load(
+        &[
+            SourceFile::new("cases/a.yaml", one.clone()),
+            SourceFile::new("cases/b.yaml", one),
+        ],
+        &schemas(),
+    )
+    .unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].file, "cases/b.yaml");
+    assert!(
+        errs[0].message.contains("first at cases/a.yaml:5"),
+        "{}",
+        errs[0]
+    );
+}
+
+#[test]
+fn step_without_request_may_only_check_variables() {
+    let errs = errors(&case_with_step("      - expect: {status: 200}\n"));
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("only have `checks` on `vars.`")),
+        "{text:#?}"
+    );
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n      - expect: {checks: [{at: body.id, exists: true}]}\n",
+    ));
+    assert!(e.message.contains("only `vars.` paths exist"), "{e}");
+}
+
+#[test]
+fn json_and_raw_body_together_are_refused() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: POST, path: /, json: {}, body: x}\n",
+    ));
+    assert!(e.message.contains("give `json` or `body`, not both"), "{e}");
+}
+
+#[test]
+fn bad_since_and_area_are_reported() {
+    let text = "area: Tags!\ntitle: t\ndocument: d\ncases:\n  - name: c\n    proves: p\n    since: two\n    spec: {section: s}\n    steps:\n      - request: {method: GET, path: /}\n";
+    let errs = errors(text);
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.starts_with("cases/t.yaml:1:1: area:")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.starts_with("cases/t.yaml:7:") && e.contains("not a version")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn the_shipped_case_files_load() {
+    let schemas = SchemaSet::compile(
+        &imgconf::source::from_dir("fixtures/schemas".as_ref(), "json").unwrap(),
+    )
+    .unwrap();
+    let files = imgconf::source::from_dir("cases".as_ref(), "yaml").unwrap();
+    let cases = load(&files, &schemas).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(cases.len() >= 25, "{}", cases.len());
+    for c in &cases {
+        assert!(!c.behaviours.is_empty(), "{} names no behaviour", c.id);
+    }
+}
