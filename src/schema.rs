@@ -66,7 +66,8 @@ impl SchemaSet {
             .map(|e| SchemaError {
                 instance_path: e.instance_path().as_str().to_string(),
                 schema_path: e.schema_path().as_str().to_string(),
-                message: e.to_string(),
+                // The masked message leaves out the offending value, which can be a whole document.
+                message: e.masked().to_string(),
             })
             .collect())
     }

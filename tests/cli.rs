@@ -1,0 +1,210 @@
+//! The `imgconf` binary end to end against its built-in reference server: exit codes, console
+//! evidence, the JUnit file, profiles, and errors before anything is sent.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn imgconf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imgconf"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("IMGCONF_ENDPOINT")
+        .output()
+        .expect("run imgconf")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn junit_path(name: &str) -> PathBuf {
+    let dir = tempfile::tempdir().unwrap().keep();
+    dir.join(name)
+}
+
+#[test]
+fn certifies_the_reference_server_by_default_and_writes_junit() {
+    let junit = junit_path("junit.xml");
+    let o = imgconf(&["run", "--junit", junit.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("built-in reference server"), "{out}");
+    assert!(out.contains("profile `strict`"), "{out}");
+    assert!(out.contains("test result: ok."), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"<testsuite name="tags""#), "{xml}");
+    assert!(
+        xml.contains(r#"<testcase name="tags::put-is-idempotent""#),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
+}
+
+#[test]
+fn failures_show_evidence_exit_101_and_reach_junit() {
+    let junit = junit_path("fail.xml");
+    let o = imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(101), "{out}");
+    // Status: both codes, the step, the response, a curl line that repeats the request.
+    assert!(
+        out.contains("step 1 (line 13): status: expected 202, got 201"),
+        "{out}"
+    );
+    assert!(out.contains("response: HTTP 201"), "{out}");
+    assert!(
+        out.contains("reproduce: curl -sS -i -X POST 'http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tests/data/failing/broken-expectations.yaml:8"),
+        "{out}"
+    );
+    // Body: a unified diff of only the keys asked about.
+    assert!(
+        out.contains("--- expected") && out.contains("+++ actual"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-  \"status\": \"active\"") && out.contains("+  \"status\": \"queued\""),
+        "{out}"
+    );
+    // Schema: every error with its instance path (the schema document is no image).
+    assert!(
+        out.contains("does not validate against schema `image`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      /: \"id\" is a required property"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      /: \"status\" is a required property"),
+        "{out}"
+    );
+    assert!(
+        out.contains("test result: FAILED. 1 passed; 3 failed"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<failure").count(), 3, "{xml}");
+    assert!(xml.contains(r#"type="conformance failure""#), "{xml}");
+    assert!(xml.contains("expected 202, got 201"), "{xml}");
+}
+
+#[test]
+fn a_profile_deviation_is_accepted_and_a_stale_one_fails() {
+    let junit = junit_path("dev.xml");
+    let o = imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--profile",
+        "tests/data/profiles/expects-wrong-status.yaml",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--skip",
+        "wrong-body",
+        "--skip",
+        "wrong-schema",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(101), "{out}");
+    assert!(out.contains("test selftest::wrong-status ... ok"), "{out}");
+    assert!(
+        out.contains("expected deviations accepted by profile `selftest` (1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("selftest::wrong-status: the self-test expects 202 on purpose"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the deviation is gone, remove it from the profile"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"name="deviation""#), "{xml}");
+}
+
+#[test]
+fn list_needs_no_target() {
+    let o = imgconf(&["run", "--list", "--endpoint", "http://127.0.0.1:9"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("tags::put-is-idempotent: test"), "{out}");
+}
+
+#[test]
+fn unreachable_endpoint_exits_2_before_any_case() {
+    // Port 9 (discard) is closed on loopback.
+    let o = imgconf(&[
+        "run",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--connect-timeout",
+        "2",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains(
+            "imgconf: error: cannot reach the endpoint http://127.0.0.1:9: could not connect"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("running "), "{out}");
+}
+
+#[test]
+fn malformed_case_file_exits_2_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "area: tags\ntitle: T\ndocument: d\ncases:\n  - name: c\n    proves: p\n    spec: {section: s}\n    steps:\n      - request: {method: GET, path: /}\n        expect: {statsu: 200}\n",
+    )
+    .unwrap();
+    let o = imgconf(&["run", "--cases", dir.path().to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    let file = Path::new(dir.path()).join("bad.yaml");
+    let want = format!(
+        "{}:10:18: cases[0].steps[0].expect: unknown field `statsu`",
+        file.display()
+    );
+    assert!(out.contains(&want), "{out}");
+    assert!(out.contains("nothing was run"), "{out}");
+}
+
+#[test]
+fn filter_matching_nothing_is_an_error() {
+    let o = imgconf(&["run", "no-such-case"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("the filter matches no case"), "{out}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = imgconf(&["run", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = imgconf(&["run", "--profile", "nope"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("no built-in profile `nope` (built in: glance, strict)"),
+        "{out}"
+    );
+    let o = imgconf(&["run", "--timeout", "0"]);
+    assert!(text(&o).contains("--timeout must be a positive number of seconds"));
+}
