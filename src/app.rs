@@ -1,10 +1,11 @@
 //! `imgconf run`: load the suite, pick the target, run every case as a libtest trial, write
 //! reports, clean up, and turn the outcome into an exit code.
 
-use crate::cli::RunArgs;
+use crate::cli::{AuthMode, RunArgs};
 use crate::discovery;
 use crate::http::{HttpConfig, Target};
 use crate::outcome::{CaseResult, Verdict};
+use crate::persona::{Persona, Personas};
 use crate::profile::Profile;
 use crate::reference::{self, RunningServer, ServerOptions};
 use crate::report;
@@ -89,11 +90,24 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         (None, None) => unreachable!("a server is started when no endpoint is given"),
     };
     let target = Target::new(&endpoint, http)?;
-    let info = runtime.block_on(discovery::probe(&target))?;
     let run_id = args
         .run_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+    let default_auth = if server.is_some() {
+        AuthMode::TrustedHeaders
+    } else {
+        AuthMode::None
+    };
+    let personas = (args.auth.unwrap_or(default_auth) == AuthMode::TrustedHeaders)
+        .then(|| Personas::trusted_headers(&run_id));
+    let identity = personas
+        .as_ref()
+        .map(|p| p.headers(Persona::Owner))
+        .unwrap_or_default();
+    let mut info = runtime.block_on(discovery::probe(&target, &identity))?;
+    info.features.extend(args.features.iter().cloned());
+    info.features.retain(|f| !args.without_features.contains(f));
     let what = if server.is_some() {
         " (built-in reference server)"
     } else {
@@ -104,6 +118,17 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         .map(|v| v.to_string())
         .unwrap_or_else(|| "unknown".into());
     eprintln!("imgconf: certifying {endpoint}{what}, Images API up to {version}, profile `{}`, run {run_id}", profile.name);
+    let features: Vec<&str> = info.features.iter().map(String::as_str).collect();
+    let features = if features.is_empty() {
+        "none".to_string()
+    } else {
+        features.join(", ")
+    };
+    let identity_text = match personas {
+        Some(_) => "trusted identity headers (personas owner, other, third, admin)",
+        None => "none (no personas: cases that need them are skipped)",
+    };
+    eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
 
     let ctx = Arc::new(RunContext {
         target,
@@ -111,6 +136,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         run_id: run_id.clone(),
         api_version: info.highest(),
         tracker: Default::default(),
+        personas,
+        features: info.features.clone(),
     });
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let trials = suite

@@ -1,6 +1,6 @@
 //! Command-line interface. Every option of `run` can also come from an `IMGCONF_*` variable.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -46,11 +46,33 @@ pub struct RunArgs {
     /// Seconds to wait for a whole response.
     #[arg(long, env = "IMGCONF_TIMEOUT", default_value_t = 30.0)]
     pub timeout: f64,
+    /// How requests carry identity: `none` (a noauth target: no personas, cases that need them are
+    /// skipped) or `trusted-headers` (X-Identity-Status/X-Project-Id/X-Roles headers, for a test
+    /// deployment whose pipeline trusts them). Default: `trusted-headers` for the built-in server,
+    /// `none` with --endpoint.
+    #[arg(long, env = "IMGCONF_AUTH", value_enum)]
+    pub auth: Option<AuthMode>,
+    /// Treat an optional feature as offered although it was not detected (repeatable).
+    #[arg(long = "feature", env = "IMGCONF_FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Treat an optional feature as absent although it was detected (repeatable).
+    #[arg(
+        long = "without-feature",
+        env = "IMGCONF_WITHOUT_FEATURES",
+        value_delimiter = ','
+    )]
+    pub without_features: Vec<String>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
     #[command(flatten)]
     pub libtest: libtest_mimic::Arguments,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    None,
+    TrustedHeaders,
 }
 
 #[derive(Debug, Args)]

@@ -5,11 +5,13 @@ use crate::case::ApiVersion;
 use crate::http::Target;
 use serde_json::Value;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TargetInfo {
     /// Every version the document lists, highest first.
     pub versions: Vec<ApiVersion>,
     pub current: Option<ApiVersion>,
+    /// Optional features the target reveals through its API.
+    pub features: std::collections::BTreeSet<String>,
 }
 
 impl TargetInfo {
@@ -21,14 +23,62 @@ impl TargetInfo {
 
 /// Fails only when the endpoint cannot be talked to; an odd versions document is not fatal here
 /// (the versions cases judge it), it only leaves version gating off.
-pub async fn probe(target: &Target) -> Result<TargetInfo, String> {
-    let headers = [("Accept".to_string(), "application/json".to_string())];
+pub async fn probe(target: &Target, identity: &[(String, String)]) -> Result<TargetInfo, String> {
+    let mut headers = identity.to_vec();
+    headers.push(("Accept".to_string(), "application/json".to_string()));
     let (_, received) = target
         .send(reqwest::Method::GET, &target.url("/"), &headers, None)
         .await;
     let r = received.map_err(|e| format!("cannot reach the endpoint {}: {e}", target.base()))?;
     let doc: Value = serde_json::from_slice(&r.bytes).unwrap_or(Value::Null);
-    Ok(parse_versions(&doc))
+    let mut info = parse_versions(&doc);
+    // Discovery calls (2.6+, 2.8+): a target without them simply does not offer the features.
+    if let Some(doc) = get_json(target, "/v2/info/import", &headers).await {
+        info.features.extend(import_features(&doc));
+    }
+    if let Some(doc) = get_json(target, "/v2/info/stores", &headers).await {
+        info.features.extend(store_features(&doc));
+    }
+    Ok(info)
+}
+
+async fn get_json(target: &Target, path: &str, headers: &[(String, String)]) -> Option<Value> {
+    let (_, received) = target
+        .send(reqwest::Method::GET, &target.url(path), headers, None)
+        .await;
+    let r = received.ok().filter(|r| r.status == 200)?;
+    serde_json::from_slice(&r.bytes).ok()
+}
+
+/// `import` and `import:<method>` for each method in `/v2/info/import`.
+pub fn import_features(doc: &Value) -> Vec<String> {
+    let methods: Vec<String> = doc
+        .pointer("/import-methods/value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|m| format!("import:{m}"))
+        .collect();
+    if methods.is_empty() {
+        return methods;
+    }
+    std::iter::once("import".to_string())
+        .chain(methods)
+        .collect()
+}
+
+/// `stores` when `/v2/info/stores` lists any, `multistore` when it lists more than one.
+pub fn store_features(doc: &Value) -> Vec<String> {
+    let n = doc
+        .get("stores")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    match n {
+        0 => vec![],
+        1 => vec!["stores".into()],
+        _ => vec!["stores".into(), "multistore".into()],
+    }
 }
 
 pub fn parse_versions(doc: &Value) -> TargetInfo {
@@ -53,7 +103,11 @@ pub fn parse_versions(doc: &Value) -> TargetInfo {
     }
     versions.sort_by(|a, b| b.cmp(a));
     versions.dedup();
-    TargetInfo { versions, current }
+    TargetInfo {
+        versions,
+        current,
+        ..TargetInfo::default()
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +127,24 @@ mod tests {
         assert_eq!(info.highest().unwrap().to_string(), "2.17");
         assert_eq!(info.current.unwrap().to_string(), "2.17");
         assert_eq!(info.versions.len(), 3);
+    }
+
+    #[test]
+    fn features_from_discovery_documents() {
+        let import = json!({"import-methods": {"description": "d", "type": "array", "value": ["glance-direct", "web-download"]}});
+        assert_eq!(
+            import_features(&import),
+            ["import", "import:glance-direct", "import:web-download"]
+        );
+        assert!(import_features(&json!({"import-methods": {"value": []}})).is_empty());
+        assert_eq!(
+            store_features(&json!({"stores": [{"id": "fs", "default": "true"}]})),
+            ["stores"]
+        );
+        assert_eq!(
+            store_features(&json!({"stores": [{"id": "a"}, {"id": "b"}]})),
+            ["stores", "multistore"]
+        );
     }
 
     #[test]

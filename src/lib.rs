@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod expect;
 pub mod http;
 pub mod outcome;
+pub mod persona;
 pub mod profile;
 pub mod reference;
 pub mod report;

@@ -7,9 +7,11 @@ use crate::cleanup::Tracker;
 use crate::expect::{Checker, Finding, Subject};
 use crate::http::{Received, Target};
 use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
+use crate::persona::{Persona, Personas};
 use crate::schema::SchemaSet;
 use crate::template::Env;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,6 +23,10 @@ pub struct RunContext {
     /// Highest API version the target advertises, when known.
     pub api_version: Option<ApiVersion>,
     pub tracker: Tracker,
+    /// Identities to act as; `None` for a target without identities (noauth).
+    pub personas: Option<Personas>,
+    /// Optional features the target offers (detected, or set on the command line).
+    pub features: BTreeSet<String>,
 }
 
 enum StepEnd {
@@ -55,7 +61,13 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
             return result;
         }
     }
+    if let Some(why) = unmet_requirement(ctx, case) {
+        result.verdict = Verdict::Skip;
+        result.reason = why;
+        return result;
+    }
     let mut env = Env::new(&ctx.run_id, &case.id);
+    env.personas = ctx.personas.clone();
     for (name, t) in &case.vars {
         match t.render(&env) {
             Ok(v) => {
@@ -94,6 +106,30 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
     result
 }
 
+/// Why the case cannot run on this target, if it cannot.
+fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
+    if !case.personas.is_empty() && ctx.personas.is_none() {
+        let names: Vec<&str> = case.personas.iter().map(|p| p.name()).collect();
+        return Some(format!(
+            "needs persona(s) {}, which a run without identities (`--auth none`) does not have",
+            names.join(", ")
+        ));
+    }
+    let missing: Vec<&str> = case
+        .requires
+        .iter()
+        .filter(|f| !ctx.features.contains(*f))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "needs feature(s) the target does not offer: {}",
+            missing.join(", ")
+        ));
+    }
+    None
+}
+
 async fn run_step(
     ctx: &RunContext,
     case: &Case,
@@ -123,7 +159,11 @@ async fn run_step(
     };
     let mut page = 1;
     loop {
-        let (headers, body) = match render_request(request, env, page > 1) {
+        let identity = match &ctx.personas {
+            Some(ps) => ps.headers(step.persona.unwrap_or(Persona::Owner)),
+            None => Vec::new(),
+        };
+        let (headers, body) = match render_request(request, env, &identity, page > 1) {
             Ok(x) => x,
             Err(e) => return (record, StepEnd::Errored(e)),
         };
@@ -214,18 +254,30 @@ async fn run_step(
 type Rendered = (Vec<(String, String)>, Option<Vec<u8>>);
 
 /// Headers and body of a request; pages after the first are plain GETs of the link.
-fn render_request(request: &Request, env: &Env, follow_up: bool) -> Result<Rendered, String> {
-    let mut headers = Vec::new();
+fn render_request(
+    request: &Request,
+    env: &Env,
+    identity: &[(String, String)],
+    follow_up: bool,
+) -> Result<Rendered, String> {
+    let has = |headers: &[(String, String)], n: &str| {
+        headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n))
+    };
+    let mut own = Vec::new();
     for (name, t) in &request.headers {
-        headers.push((
+        own.push((
             name.clone(),
             t.render_string(env)
                 .map_err(|e| format!("header {name}: {e}"))?,
         ));
     }
-    let has = |headers: &[(String, String)], n: &str| {
-        headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n))
-    };
+    // Identity first; a header the case sets itself wins.
+    let mut headers: Vec<(String, String)> = identity
+        .iter()
+        .filter(|(n, _)| !has(&own, n))
+        .cloned()
+        .collect();
+    headers.append(&mut own);
     // Error bodies are only comparable as JSON when JSON is asked for (Glance picks by Accept).
     if !has(&headers, "accept") {
         headers.push(("Accept".into(), "application/json".into()));

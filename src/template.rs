@@ -4,6 +4,7 @@
 //! is sent. A string that is exactly one `{{name}}` takes the variable's JSON value as is (so a
 //! captured list or number keeps its type); anywhere else the value is spliced in as text.
 
+use crate::persona::{Persona, Personas};
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -18,14 +19,20 @@ pub enum Builtin {
     Prefix,
     /// `imgconf-<run id>-<case>`: a name unique to this case in this run.
     Name,
+    /// The project id of a persona (`$project_other`); the case needs that persona.
+    Project(Persona),
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 4] = [
+    pub const ALL: [(&'static str, Builtin); 8] = [
         ("$uuid", Builtin::Uuid),
         ("$run_id", Builtin::RunId),
         ("$prefix", Builtin::Prefix),
         ("$name", Builtin::Name),
+        ("$project_owner", Builtin::Project(Persona::Owner)),
+        ("$project_other", Builtin::Project(Persona::Other)),
+        ("$project_third", Builtin::Project(Persona::Third)),
+        ("$project_admin", Builtin::Project(Persona::Admin)),
     ];
 }
 
@@ -75,6 +82,14 @@ impl Template {
             parts.push(Part::Text(rest.to_string()));
         }
         Ok(Template { parts })
+    }
+
+    /// Personas whose project ids this template uses.
+    pub fn personas(&self) -> impl Iterator<Item = Persona> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Builtin(Builtin::Project(persona)) => Some(*persona),
+            _ => None,
+        })
     }
 
     /// Names of the case variables this template reads.
@@ -139,18 +154,22 @@ impl JsonTemplate {
 
     pub fn variables(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        self.collect_variables(&mut out);
+        self.walk_strings(&mut |t| out.extend(t.variables()));
         out
     }
 
-    fn collect_variables<'a>(&'a self, out: &mut Vec<&'a str>) {
+    pub fn personas(&self) -> Vec<Persona> {
+        let mut out = Vec::new();
+        self.walk_strings(&mut |t| out.extend(t.personas()));
+        out
+    }
+
+    fn walk_strings<'a>(&'a self, f: &mut impl FnMut(&'a Template)) {
         match self {
             JsonTemplate::Literal(_) => {}
-            JsonTemplate::String(t) => out.extend(t.variables()),
-            JsonTemplate::Array(items) => items.iter().for_each(|i| i.collect_variables(out)),
-            JsonTemplate::Object(fields) => {
-                fields.iter().for_each(|(_, v)| v.collect_variables(out))
-            }
+            JsonTemplate::String(t) => f(t),
+            JsonTemplate::Array(items) => items.iter().for_each(|i| i.walk_strings(f)),
+            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.walk_strings(f)),
         }
     }
 
@@ -181,6 +200,8 @@ pub struct Env {
     /// The case's full name, made safe for resource names.
     pub case_slug: String,
     pub vars: IndexMap<String, Value>,
+    /// The run's personas, when the target has identities.
+    pub personas: Option<Personas>,
 }
 
 impl Env {
@@ -203,6 +224,7 @@ impl Env {
             run_id: run_id.to_string(),
             case_slug,
             vars: IndexMap::new(),
+            personas: None,
         }
     }
 
@@ -222,6 +244,13 @@ impl Env {
             Part::Builtin(Builtin::Name) => {
                 Value::String(format!("{}-{}", self.prefix(), self.case_slug))
             }
+            Part::Builtin(Builtin::Project(p)) => Value::String(
+                self.personas
+                    .as_ref()
+                    .and_then(|ps| ps.project(*p))
+                    .ok_or_else(|| format!("persona `{}` is not configured", p.name()))?
+                    .to_string(),
+            ),
         })
     }
 }

@@ -265,3 +265,16 @@ fn the_shipped_case_files_load() {
         assert!(!c.behaviours.is_empty(), "{} names no behaviour", c.id);
     }
 }
+
+#[test]
+fn unknown_persona_is_reported() {
+    let e = one_error(&case_with_step(
+        "      - as: boss\n        request: {method: GET, path: /}\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].as");
+    assert!(
+        e.message
+            .contains("`boss` is not a persona (personas: owner, other, third, admin)"),
+        "{e}"
+    );
+}

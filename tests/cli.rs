@@ -208,3 +208,37 @@ fn usage_errors_exit_2() {
     let o = imgconf(&["run", "--timeout", "0"]);
     assert!(text(&o).contains("--timeout must be a positive number of seconds"));
 }
+
+#[test]
+fn personas_act_as_other_projects_and_are_skipped_without_identities() {
+    let junit = junit_path("personas.xml");
+    let j = junit.to_str().unwrap();
+    let o = imgconf(&["run", "--cases", "tests/data/personas", "--junit", j]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(
+            "test selftest.personas::private-image-is-invisible-to-another-project ... ok"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("needs feature(s) the target does not offer: import:glance-direct"),
+        "{out}"
+    );
+
+    let o = imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/personas",
+        "--auth",
+        "none",
+        "--junit",
+        j,
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("needs persona(s) owner, other, which a run without identities (`--auth none`) does not have"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<skipped").count(), 2, "{xml}");
+}

@@ -2,13 +2,13 @@
 //! anything is sent to a target.
 
 use super::model::{self, CaseFile};
-use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Request, Step};
+use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Persona, Request, Step};
 use super::spans::SpanIndex;
 use crate::schema::SchemaSet;
 use crate::source::SourceFile;
 use crate::template::{JsonTemplate, Template};
 use crate::valuepath::{Root, ValuePath};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// A problem in a case file, located.
@@ -81,6 +81,7 @@ fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<Lo
         spans: SpanIndex::build(&file.text),
         errors: Vec::new(),
         schemas,
+        personas: BTreeSet::new(),
     };
     if !is_slug(&parsed.area, true) {
         ctx.error(
@@ -152,6 +153,8 @@ struct Ctx<'a> {
     spans: SpanIndex,
     errors: Vec<LoadError>,
     schemas: &'a SchemaSet,
+    /// Personas the current case uses (acts as, or names the project of).
+    personas: BTreeSet<Persona>,
 }
 
 impl Ctx<'_> {
@@ -172,6 +175,7 @@ impl Ctx<'_> {
 
     fn case(&mut self, file: &CaseFile, def: &model::CaseDef, at: &str) -> Option<Case> {
         let before = self.errors.len();
+        self.personas.clear();
         if !is_slug(&def.name, false) {
             self.error(
                 &format!("{at}.name"),
@@ -192,6 +196,17 @@ impl Ctx<'_> {
                 .map_err(|e| self.error(&format!("{at}.since"), &e))
                 .ok()
         });
+        for (i, r) in def.requires.iter().enumerate() {
+            let ok = !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-:._".contains(c));
+            if !ok {
+                self.error(
+                    &format!("{at}.requires[{i}]"),
+                    "a feature name is lower-case letters, digits and `-:._`",
+                );
+            }
+        }
         // Variables are defined in order: case vars, then each step's captures for later steps.
         let mut defined: HashSet<String> = HashSet::new();
         let mut vars = Vec::new();
@@ -226,6 +241,8 @@ impl Ctx<'_> {
                 .unwrap_or_else(|| file.document.clone()),
             section: def.spec.section.clone(),
             since,
+            requires: def.requires.clone(),
+            personas: std::mem::take(&mut self.personas),
             vars,
             steps,
         })
@@ -258,6 +275,29 @@ impl Ctx<'_> {
             if s.expect.checks.is_empty() {
                 self.error(at, "a step needs a `request` or `expect.checks`");
             }
+        }
+        let persona = s
+            .as_
+            .as_deref()
+            .and_then(|name| match Persona::parse(name) {
+                Some(p) => {
+                    self.personas.insert(p);
+                    Some(p)
+                }
+                None => {
+                    let names: Vec<_> = Persona::ALL.iter().map(|(n, _)| *n).collect();
+                    self.error(
+                        &format!("{at}.as"),
+                        &format!("`{name}` is not a persona (personas: {})", names.join(", ")),
+                    );
+                    None
+                }
+            });
+        if s.as_.is_some() && s.request.is_none() {
+            self.error(
+                &format!("{at}.as"),
+                "`as` says who sends the request; this step sends none",
+            );
         }
         let has_response = s.request.is_some();
         // Captures are taken before the checks, so a check may use a value from the same response.
@@ -293,6 +333,7 @@ impl Ctx<'_> {
             line: self.line(at),
             title: s.title.clone(),
             request,
+            persona,
             expect: expect?,
             capture,
             collect,
@@ -546,6 +587,7 @@ impl Ctx<'_> {
     fn template(&mut self, field: &str, text: &str, defined: &HashSet<String>) -> Option<Template> {
         match Template::parse(text) {
             Ok(t) => {
+                self.personas.extend(t.personas());
                 let unknown: Vec<String> = t
                     .variables()
                     .filter(|v| !defined.contains(*v))
@@ -569,6 +611,7 @@ impl Ctx<'_> {
     ) -> Option<JsonTemplate> {
         match JsonTemplate::parse(value) {
             Ok(t) => {
+                self.personas.extend(t.personas());
                 let unknown: Vec<String> = t
                     .variables()
                     .into_iter()

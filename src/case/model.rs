@@ -37,6 +37,10 @@ pub struct CaseDef {
     /// Lowest Images API version that has the behaviour (`"2.5"`).
     #[serde(default)]
     pub since: Option<String>,
+    /// Optional features the case needs (`import:glance-direct`, `multistore`); without them it is
+    /// skipped with that reason.
+    #[serde(default)]
+    pub requires: Vec<String>,
     /// Variables evaluated once, in order, when the case starts.
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
@@ -61,6 +65,9 @@ pub struct StepDef {
     pub title: Option<String>,
     #[serde(default)]
     pub request: Option<RequestDef>,
+    /// Who sends the request: `owner` (the default when personas exist), `other`, `third`, `admin`.
+    #[serde(default, rename = "as")]
+    pub as_: Option<String>,
     #[serde(default)]
     pub expect: ExpectDef,
     /// Variables set from the response: name → path (`body.id`).

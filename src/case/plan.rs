@@ -4,6 +4,8 @@ use crate::template::{JsonTemplate, Template};
 use crate::valuepath::ValuePath;
 use regex::Regex;
 
+pub use crate::persona::Persona;
+
 #[derive(Debug, Clone)]
 pub struct Case {
     /// `area::name`, the trial name.
@@ -18,6 +20,9 @@ pub struct Case {
     pub document: String,
     pub section: String,
     pub since: Option<ApiVersion>,
+    pub requires: Vec<String>,
+    /// Personas the case acts as or names; without them it is skipped.
+    pub personas: std::collections::BTreeSet<Persona>,
     pub vars: Vec<(String, JsonTemplate)>,
     pub steps: Vec<Step>,
 }
@@ -60,6 +65,8 @@ pub struct Step {
     pub line: usize,
     pub title: Option<String>,
     pub request: Option<Request>,
+    /// Who sends the request; `None` is the run's default identity.
+    pub persona: Option<Persona>,
     pub expect: Expect,
     pub capture: Vec<(String, ValuePath)>,
     pub collect: Vec<(String, ValuePath)>,

@@ -76,4 +76,26 @@ mod tests {
         assert_eq!(ts.len(), 20);
         assert!(ts.ends_with('Z'));
     }
+
+    #[test]
+    fn entities_validate_against_the_served_schema() {
+        use crate::reference::state::{Status, Visibility};
+        let schema = crate::reference::schemas::image();
+        let validator = jsonschema::draft4::new(&schema).unwrap();
+        let mut img = Image::new("e7db3b45-8db7-47ad-8109-3fb55c2c24fd".into(), 1, now());
+        assert!(validator.is_valid(&image(&img)));
+        img.name = Some("n".into());
+        img.visibility = Visibility::Community;
+        img.status = Status::Active;
+        img.container_format = Some("bare".into());
+        img.disk_format = Some("qcow2".into());
+        img.tags = vec!["a".into()];
+        img.extra.insert("k".into(), "v".into());
+        img.data.size = Some(5);
+        img.data.checksum = Some("0".repeat(32));
+        img.data.stores = Some("fs".into());
+        let v = image(&img);
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 }

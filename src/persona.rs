@@ -1,0 +1,100 @@
+//! Personas: the identities a case acts as (owner, another project, a third project, admin),
+//! and the identity headers that carry them to a target that trusts such headers.
+
+use std::collections::BTreeMap;
+
+/// The identities a case can act as. Without personas (a noauth target) every request goes out
+/// with no identity, which such a target treats as an administrator without a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Persona {
+    /// A member of the project that owns what the case creates.
+    Owner,
+    /// A member of another project (the one images are shared with).
+    Other,
+    /// A member of a third project, unrelated to the image.
+    Third,
+    /// A cloud administrator.
+    Admin,
+}
+
+impl Persona {
+    pub const ALL: [(&'static str, Persona); 4] = [
+        ("owner", Persona::Owner),
+        ("other", Persona::Other),
+        ("third", Persona::Third),
+        ("admin", Persona::Admin),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn parse(s: &str) -> Option<Persona> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, p)| *p)
+    }
+}
+
+/// Projects and roles of each persona for one run. Project ids carry the run id, so what one run
+/// creates is owned by projects no other run (or person) uses.
+#[derive(Debug, Clone)]
+pub struct Personas {
+    projects: BTreeMap<Persona, String>,
+}
+
+impl Personas {
+    /// Identities sent as `X-Identity-Status: Confirmed` headers, for a pipeline that trusts them
+    /// (Glance's `context` filter without `authtoken`).
+    pub fn trusted_headers(run_id: &str) -> Personas {
+        let projects = Persona::ALL
+            .iter()
+            .map(|(name, p)| (*p, format!("imgconf-{run_id}-{name}")))
+            .collect();
+        Personas { projects }
+    }
+
+    pub fn project(&self, p: Persona) -> Option<&str> {
+        self.projects.get(&p).map(String::as_str)
+    }
+
+    /// Headers that make a request come from `p`.
+    pub fn headers(&self, p: Persona) -> Vec<(String, String)> {
+        let Some(project) = self.project(p) else {
+            return Vec::new();
+        };
+        let roles = if p == Persona::Admin {
+            "admin,member,reader"
+        } else {
+            "member,reader"
+        };
+        vec![
+            ("X-Identity-Status".into(), "Confirmed".into()),
+            ("X-Project-Id".into(), project.to_string()),
+            ("X-Tenant-Id".into(), project.to_string()),
+            ("X-User-Id".into(), format!("{project}-user")),
+            ("X-Roles".into(), roles.into()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personas_have_distinct_run_scoped_projects() {
+        let p = Personas::trusted_headers("r1");
+        assert_eq!(p.project(Persona::Other), Some("imgconf-r1-other"));
+        let h = p.headers(Persona::Admin);
+        assert!(h.contains(&("X-Roles".into(), "admin,member,reader".into())));
+        assert!(h.contains(&("X-Tenant-Id".into(), "imgconf-r1-admin".into())));
+        assert!(!p
+            .headers(Persona::Owner)
+            .iter()
+            .any(|(_, v)| v.contains("admin")));
+    }
+}
