@@ -18,6 +18,8 @@ pub struct Subject<'a> {
     pub headers: &'a [(String, String)],
     /// The body parsed as JSON, or why it is not JSON.
     pub body: &'a Result<Value, String>,
+    /// The body as received.
+    pub raw: &'a [u8],
 }
 
 /// One broken rule.
@@ -118,6 +120,7 @@ impl Checker<'_> {
                 Some(v) => Value::String(v),
                 None => return Ok(None),
             },
+            (Root::Raw, Some(s)) => Value::String(String::from_utf8_lossy(s.raw).into_owned()),
             (Root::Body, Some(s)) => match s.body {
                 Ok(b) => b.clone(),
                 Err(why) => return Err(format!("the body is not JSON: {why}")),
@@ -894,6 +897,7 @@ mod tests {
             status: 200,
             headers: &[],
             body: &body,
+            raw: b"",
         };
         let f = checker.check(&expect, Some(&subject));
         assert_eq!(f.len(), 1);
@@ -935,6 +939,7 @@ mod tests {
             status: 500,
             headers: &[],
             body: &body,
+            raw: b"not json",
         };
         let f: Vec<String> = checker
             .check(&expect, Some(&subject))

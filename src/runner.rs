@@ -196,6 +196,7 @@ async fn run_step(
             status: received.status,
             headers: &received.headers,
             body: &body,
+            raw: &received.bytes,
         };
         // Captures come first so checks can use them; their problems are listed after the checks'.
         let capture_problems = capture(ctx, env, &step.capture, false, &subject);

@@ -1,5 +1,5 @@
 //! Paths into a response or the variables: `status`, `headers.Location`, `body.images[*].id`,
-//! `body["login-user"]`, `vars.seen`.
+//! `body["login-user"]`, `raw` (the body as text, for data that is not JSON), `vars.seen`.
 //!
 //! Parsed once when the case file loads, so a bad path is a load error with a line number.
 
@@ -12,6 +12,8 @@ pub enum Root {
     Status,
     Header(String),
     Body,
+    /// The body as text (UTF-8, lossy), whatever its type.
+    Raw,
     Var(String),
 }
 
@@ -44,6 +46,7 @@ impl FromStr for ValuePath {
         let root = match head {
             "status" => Root::Status,
             "body" => Root::Body,
+            "raw" => Root::Raw,
             "headers" | "vars" => {
                 let Some(r) = rest.strip_prefix('.') else {
                     return Err(format!("`{head}` must be followed by `.name`"));
@@ -70,8 +73,8 @@ impl FromStr for ValuePath {
                 ))
             }
         };
-        if root == Root::Status && !rest.is_empty() {
-            return Err("nothing may follow `status`".into());
+        if matches!(root, Root::Status | Root::Raw) && !rest.is_empty() {
+            return Err(format!("nothing may follow `{head}`"));
         }
         let mut segments = Vec::new();
         while !rest.is_empty() {
@@ -176,6 +179,7 @@ mod tests {
             ("body.images[x]", "is not an index"),
             ("body.images[0", "unclosed"),
             ("status.x", "nothing may follow"),
+            ("raw.x", "nothing may follow `raw`"),
             ("headers.", "needs a name"),
             ("headers.a.b", "no parts"),
             ("body..x", "empty key"),
