@@ -10,6 +10,7 @@ fn main() {
         ("cases", "yaml"),
         ("fixtures/schemas", "json"),
         ("profiles", "yaml"),
+        ("catalogue", "yaml"),
     ] {
         let abs = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", abs.display());

@@ -254,3 +254,37 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
         ExitCode::SUCCESS
     })
 }
+
+/// `imgconf coverage`: the behaviour catalogue joined with the cases.
+pub fn coverage(args: crate::cli::CoverageArgs) -> ExitCode {
+    let result = (|| -> Result<String, String> {
+        let suite = Suite::load(args.cases.as_deref(), None).map_err(|e| e.to_string())?;
+        let cov = crate::coverage::Catalogue::builtin()?.coverage(&suite.cases);
+        if !cov.unknown_ids.is_empty() {
+            let list: Vec<String> = cov
+                .unknown_ids
+                .iter()
+                .map(|(id, case)| format!("{id} ({case})"))
+                .collect();
+            return Err(format!(
+                "cases name behaviours the catalogue does not have: {}",
+                list.join(", ")
+            ));
+        }
+        if args.json {
+            serde_json::to_string_pretty(&cov).map_err(|e| e.to_string())
+        } else {
+            Ok(cov.markdown())
+        }
+    })();
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}

@@ -21,6 +21,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the built-in reference implementation until Ctrl-C.
     Serve(ServeArgs),
+    /// Print which catalogued behaviours the cases prove (Markdown table, or JSON).
+    Coverage(CoverageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +75,16 @@ pub struct RunArgs {
 pub enum AuthMode {
     None,
     TrustedHeaders,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Read case files from this directory instead of the built-in ones.
+    #[arg(long, env = "IMGCONF_CASES")]
+    pub cases: Option<PathBuf>,
+    /// Print JSON instead of a Markdown table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod app;
 pub mod case;
 pub mod cleanup;
 pub mod cli;
+pub mod coverage;
 pub mod discovery;
 pub mod expect;
 pub mod http;

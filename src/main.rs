@@ -7,5 +7,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => imgconf::app::run(*args),
         Command::Serve(args) => imgconf::app::serve(args),
+        Command::Coverage(args) => imgconf::app::coverage(args),
     }
 }

@@ -242,3 +242,35 @@ fn personas_act_as_other_projects_and_are_skipped_without_identities() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<skipped").count(), 2, "{xml}");
 }
+
+#[test]
+fn readme_coverage_table_is_current() {
+    let o = imgconf(&["coverage"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- coverage:begin -->\n")
+        .expect("README has the coverage markers")
+        + 24;
+    let end = readme.find("<!-- coverage:end -->").unwrap();
+    assert_eq!(
+        readme[start..end].trim_end(),
+        table.trim_end(),
+        "README's coverage table is stale: paste the output of `imgconf coverage` between the markers"
+    );
+}
+
+#[test]
+fn coverage_refuses_ids_the_catalogue_lacks() {
+    let o = imgconf(&["coverage", "--cases", "tests/data/failing"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains(
+            "cases name behaviours the catalogue does not have: T001 (selftest::wrong-status)"
+        ),
+        "{out}"
+    );
+}
