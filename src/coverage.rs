@@ -63,12 +63,23 @@ impl Catalogue {
         Ok(c)
     }
 
+    /// The built-in catalogue: every `catalogue/*.yaml` file, in name order.
     pub fn builtin() -> Result<Catalogue, String> {
         let files = crate::source::builtin("catalogue", "yaml");
-        let file = files
-            .first()
-            .ok_or("this binary was built without the behaviour catalogue")?;
-        Catalogue::parse(file)
+        if files.is_empty() {
+            return Err("this binary was built without the behaviour catalogue".into());
+        }
+        let mut all = Catalogue { behaviours: Vec::new() };
+        for f in &files {
+            all.behaviours.extend(Catalogue::parse(f)?.behaviours);
+        }
+        let mut seen = BTreeSet::new();
+        for b in &all.behaviours {
+            if !seen.insert(b.id.as_str()) {
+                return Err(format!("catalogue: behaviour {} is listed in two files", b.id));
+            }
+        }
+        Ok(all)
     }
 
     pub fn coverage(&self, cases: &[Case]) -> Coverage {
