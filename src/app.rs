@@ -7,6 +7,7 @@ use crate::http::{HttpConfig, Target};
 use crate::outcome::{CaseResult, Verdict};
 use crate::persona::{Persona, Personas};
 use crate::profile::Profile;
+use crate::reference::faults::{Faults, FAULTS};
 use crate::reference::{self, RunningServer, ServerOptions};
 use crate::report;
 use crate::runner::{run_case, RunContext};
@@ -69,6 +70,12 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         timeout: seconds(args.timeout, "--timeout")?,
         ..HttpConfig::default()
     };
+    let faults = Faults::parse(&args.faults)?;
+    if args.endpoint.is_some() && !faults.is_empty() {
+        return Err(
+            "--fault switches the built-in reference server; it cannot go with --endpoint".into(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,7 +86,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             runtime
                 .block_on(reference::start(
                     ([127, 0, 0, 1], 0).into(),
-                    ServerOptions::default(),
+                    ServerOptions { faults },
                 ))
                 .map_err(|e| format!("cannot start the reference server: {e}"))?,
         ),
@@ -237,8 +244,15 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let faults = match Faults::parse(&args.faults) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     runtime.block_on(async {
-        let server = match reference::start(args.listen, ServerOptions::default()).await {
+        let server = match reference::start(args.listen, ServerOptions { faults }).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("imgconf: error: cannot listen on {}: {e}", args.listen);
@@ -279,7 +293,8 @@ pub fn coverage(args: crate::cli::CoverageArgs) -> ExitCode {
     })();
     match result {
         Ok(text) => {
-            println!("{text}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -287,4 +302,18 @@ pub fn coverage(args: crate::cli::CoverageArgs) -> ExitCode {
             ExitCode::from(EXIT_CONFIG)
         }
     }
+}
+
+/// `imgconf faults`: every fault the reference server can be switched into.
+pub fn faults() -> ExitCode {
+    use std::io::Write;
+    let width = FAULTS.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for f in FAULTS {
+        // A closed pipe (`imgconf faults | head`) just ends the listing.
+        if writeln!(out, "{:width$}  {}", f.name, f.breaks).is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -23,6 +23,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print which catalogued behaviours the cases prove (Markdown table, or JSON).
     Coverage(CoverageArgs),
+    /// List the faults the reference server can be switched into, one line each.
+    Faults,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +66,9 @@ pub struct RunArgs {
         value_delimiter = ','
     )]
     pub without_features: Vec<String>,
+    /// Switch the built-in reference server into a fault (repeatable; see `imgconf faults`).
+    #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
+    pub faults: Vec<String>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
@@ -92,4 +97,7 @@ pub struct ServeArgs {
     /// Address to listen on (loopback is the safe choice).
     #[arg(long, env = "IMGCONF_LISTEN", default_value = "127.0.0.1:9292")]
     pub listen: SocketAddr,
+    /// Switch a fault on (repeatable; see `imgconf faults`).
+    #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
+    pub faults: Vec<String>,
 }

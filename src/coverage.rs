@@ -69,14 +69,19 @@ impl Catalogue {
         if files.is_empty() {
             return Err("this binary was built without the behaviour catalogue".into());
         }
-        let mut all = Catalogue { behaviours: Vec::new() };
+        let mut all = Catalogue {
+            behaviours: Vec::new(),
+        };
         for f in &files {
             all.behaviours.extend(Catalogue::parse(f)?.behaviours);
         }
         let mut seen = BTreeSet::new();
         for b in &all.behaviours {
             if !seen.insert(b.id.as_str()) {
-                return Err(format!("catalogue: behaviour {} is listed in two files", b.id));
+                return Err(format!(
+                    "catalogue: behaviour {} is listed in two files",
+                    b.id
+                ));
             }
         }
         Ok(all)

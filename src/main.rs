@@ -8,5 +8,6 @@ fn main() -> ExitCode {
         Command::Run(args) => imgconf::app::run(*args),
         Command::Serve(args) => imgconf::app::serve(args),
         Command::Coverage(args) => imgconf::app::coverage(args),
+        Command::Faults => imgconf::app::faults(),
     }
 }

@@ -21,7 +21,7 @@ use super::state::AppState;
 use super::{images, list, tags, versions};
 
 /// Largest request body read into memory.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {

@@ -10,7 +10,6 @@ use super::ServerOptions;
 
 /// Everything a router owns: options, the served schema documents and the store.
 pub struct AppState {
-    #[allow(dead_code)] // read once switchable faults exist
     pub options: ServerOptions,
     pub image_schema: Value,
     pub store: Mutex<Store>,
