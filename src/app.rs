@@ -6,10 +6,10 @@ use crate::discovery;
 use crate::http::{HttpConfig, Target};
 use crate::outcome::{CaseResult, Verdict};
 use crate::persona::{Persona, Personas};
-use crate::profile::Profile;
 use crate::reference::faults::{Faults, FAULTS};
 use crate::reference::{self, RunningServer, ServerOptions};
 use crate::report;
+use crate::report::results::{RunMeta, RunReport};
 use crate::runner::{run_case, RunContext};
 use crate::suite::Suite;
 use libtest_mimic::{Completion, Failed, Trial};
@@ -136,6 +136,28 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         None => "none (no personas: cases that need them are skipped)",
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    let started = chrono::Utc::now();
+    let mut meta = RunMeta {
+        tool: "imgconf".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        commit: env!("IMGCONF_COMMIT").into(),
+        run_id: run_id.clone(),
+        endpoint: endpoint.clone(),
+        reference_server: server.is_some(),
+        api_versions: info.versions.iter().map(|v| v.to_string()).collect(),
+        api_current: info.current.map(|v| v.to_string()),
+        profile: profile.name.clone(),
+        identity: if personas.is_some() {
+            "trusted-headers".into()
+        } else {
+            "none".into()
+        },
+        features: info.features.iter().cloned().collect(),
+        started_at: started.to_rfc3339(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        config: effective_config(&args),
+    };
 
     let ctx = Arc::new(RunContext {
         target,
@@ -177,9 +199,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     for p in &leftovers {
         eprintln!("imgconf: cleanup failed: {p}");
     }
-    let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
-    results.sort_by(|a, b| a.id.cmp(&b.id));
-    finish(&args, &results, &run_id, &endpoint, &profile)?;
+    let results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    let finished = chrono::Utc::now();
+    meta.finished_at = finished.to_rfc3339();
+    meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
+    finish(&args, &RunReport::new(meta, results))?;
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -197,31 +221,92 @@ fn trial_outcome(r: &CaseResult) -> Result<Completion, Failed> {
     }
 }
 
-fn finish(
-    args: &RunArgs,
-    results: &[CaseResult],
-    run_id: &str,
-    endpoint: &str,
-    profile: &Profile,
-) -> Result<(), String> {
-    let xml = report::junit::render(results, run_id, endpoint, &profile.name)?;
-    if let Some(dir) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
+    let dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
+    report::write_all(report, &dir)?;
+    let xml = report::junit::render_report(report)?;
+    if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     std::fs::write(&args.junit, xml).map_err(|e| format!("{}: {e}", args.junit.display()))?;
-    let deviations = report::text::deviations(results);
+    // CI step summaries (GitHub Actions) get the Markdown summary appended.
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(report::markdown::render(report).as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("imgconf: cannot append to GITHUB_STEP_SUMMARY: {e}");
+        }
+    }
+    let deviations = report::text::deviations(&report.cases);
     if !deviations.is_empty() {
         eprintln!(
             "\nexpected deviations accepted by profile `{}` ({}):",
-            profile.name,
+            report.run.profile,
             deviations.len()
         );
         for d in deviations {
             eprintln!("  {d}");
         }
     }
-    eprintln!("imgconf: JUnit report written to {}", args.junit.display());
+    eprintln!(
+        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md); JUnit also at {}",
+        dir.display(),
+        args.junit.display()
+    );
     Ok(())
+}
+
+/// The options that shaped the run, for the report; secret values never appear.
+fn effective_config(args: &RunArgs) -> std::collections::BTreeMap<String, String> {
+    let mut c = std::collections::BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        c.insert(k.to_string(), v);
+    };
+    put(
+        "endpoint",
+        args.endpoint
+            .clone()
+            .unwrap_or_else(|| "(built-in reference server)".into()),
+    );
+    put(
+        "profile",
+        args.profile.clone().unwrap_or_else(|| "(default)".into()),
+    );
+    let auth = match args.auth {
+        Some(AuthMode::None) => "none",
+        Some(AuthMode::TrustedHeaders) => "trusted-headers",
+        None => "(default)",
+    };
+    put("auth", auth.to_string());
+    put("connect_timeout_s", args.connect_timeout.to_string());
+    put("timeout_s", args.timeout.to_string());
+    put(
+        "test_threads",
+        args.libtest
+            .test_threads
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "(cores)".into()),
+    );
+    put("filter", args.libtest.filter.clone().unwrap_or_default());
+    put("skip", args.libtest.skip.join(","));
+    put(
+        "cases",
+        args.cases
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(built in)".into()),
+    );
+    put("features", args.features.join(","));
+    put("without_features", args.without_features.join(","));
+    put("faults", args.faults.join(","));
+    c
 }
 
 fn seconds(v: f64, flag: &str) -> Result<Duration, String> {
@@ -316,4 +401,34 @@ pub fn faults() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `imgconf report`: render reports from a saved results.json.
+pub fn report(args: crate::cli::ReportArgs) -> ExitCode {
+    let result = (|| -> Result<(), String> {
+        let saved = RunReport::read(&args.results)?;
+        if args.html.is_none() && args.junit.is_none() && args.md.is_none() {
+            return Err("say what to render: --html PATH, --junit PATH and/or --md PATH".into());
+        }
+        let write = |path: &std::path::Path, text: String| {
+            std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        if let Some(p) = &args.html {
+            write(p, report::html::render(&saved))?;
+        }
+        if let Some(p) = &args.junit {
+            write(p, report::junit::render_report(&saved)?)?;
+        }
+        if let Some(p) = &args.md {
+            write(p, report::markdown::render(&saved))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
 }

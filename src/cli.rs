@@ -25,6 +25,8 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// List the faults the reference server can be switched into, one line each.
     Faults,
+    /// Render reports again from a saved results.json, without running anything.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -35,6 +37,9 @@ pub struct RunArgs {
     /// Where to write the JUnit XML report.
     #[arg(long, env = "IMGCONF_JUNIT", default_value = "reports/junit.xml")]
     pub junit: PathBuf,
+    /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
+    #[arg(long, env = "IMGCONF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Profile: `strict`, `glance`, or a profile file. Default: `glance` with --endpoint, else `strict`.
     #[arg(long, env = "IMGCONF_PROFILE")]
     pub profile: Option<String>,
@@ -80,6 +85,21 @@ pub struct RunArgs {
 pub enum AuthMode {
     None,
     TrustedHeaders,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `imgconf run`.
+    pub results: PathBuf,
+    /// Write the HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the Markdown summary here.
+    #[arg(long)]
+    pub md: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,5 +9,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => imgconf::app::serve(args),
         Command::Coverage(args) => imgconf::app::coverage(args),
         Command::Faults => imgconf::app::faults(),
+        Command::Report(args) => imgconf::app::report(args),
     }
 }
