@@ -31,8 +31,9 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
-    let suite =
+    let mut suite =
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?;
+    select_cases(&args, &mut suite.cases)?;
     let default_profile = if args.endpoint.is_some() {
         "glance"
     } else {
@@ -169,6 +170,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         features: info.features.clone(),
     });
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
+    // With --fail-fast, the first failed case's name; cases that start later are skipped.
+    let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
     let trials = suite
         .cases
         .iter()
@@ -180,8 +183,18 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                 runtime.handle().clone(),
             );
             let case = case.clone();
+            let stop = stop.clone();
+            let fail_fast = args.fail_fast;
             Trial::ignorable_test(case.id.clone(), move || {
+                if let Some(first) = stop.get() {
+                    return Ok(Completion::ignored_with(format!(
+                        "not run: --fail-fast after {first} failed"
+                    )));
+                }
                 let mut result = handle.block_on(run_case(&ctx, &case));
+                if fail_fast && result.verdict.is_failure() {
+                    let _ = stop.set(result.id.clone());
+                }
                 profile.apply(&mut result);
                 let outcome = trial_outcome(&result);
                 results
@@ -211,6 +224,34 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(101));
     }
     Ok(conclusion.exit_code())
+}
+
+/// Applies --partition and --rerun-failed to the loaded cases.
+fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<(), String> {
+    if let Some(path) = &args.rerun_failed {
+        let saved = RunReport::read(path)?;
+        let failed: std::collections::BTreeSet<&str> = saved
+            .cases
+            .iter()
+            .filter(|c| c.verdict.is_failure())
+            .map(|c| c.id.as_str())
+            .collect();
+        if failed.is_empty() {
+            return Err(format!(
+                "{}: no case failed in that run; nothing to rerun",
+                path.display()
+            ));
+        }
+        cases.retain(|c| failed.contains(c.id.as_str()));
+    }
+    if let Some(p) = &args.partition {
+        let mut i = 0;
+        cases.retain(|c| {
+            i += 1;
+            p.contains(i - 1, &c.id)
+        });
+    }
+    Ok(())
 }
 
 fn trial_outcome(r: &CaseResult) -> Result<Completion, Failed> {

@@ -74,6 +74,15 @@ pub struct RunArgs {
     /// Switch the built-in reference server into a fault (repeatable; see `imgconf faults`).
     #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// Run only one shard of the cases: `hash:M/N` or `count:M/N` (as cargo-nextest).
+    #[arg(long, env = "IMGCONF_PARTITION")]
+    pub partition: Option<crate::select::Partition>,
+    /// After the first failed case, skip the rest.
+    #[arg(long, env = "IMGCONF_FAIL_FAST")]
+    pub fail_fast: bool,
+    /// Run only the cases that failed or errored in this earlier results.json.
+    #[arg(long, env = "IMGCONF_RERUN_FAILED")]
+    pub rerun_failed: Option<PathBuf>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,

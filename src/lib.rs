@@ -19,6 +19,7 @@ pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod select;
 pub mod source;
 pub mod suite;
 pub mod template;
