@@ -14,11 +14,14 @@ use crate::runner::{run_case, RunContext};
 use crate::suite::Suite;
 use libtest_mimic::{Completion, Failed, Trial};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Usage and configuration errors (bad case file, unreachable endpoint) exit with 2.
 pub const EXIT_CONFIG: u8 = 2;
+/// A run stopped by Ctrl-C or SIGTERM (after cleaning up) exits with 130, as shells do.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn run(args: RunArgs) -> ExitCode {
     match run_inner(args) {
@@ -87,7 +90,10 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             runtime
                 .block_on(reference::start(
                     ([127, 0, 0, 1], 0).into(),
-                    ServerOptions { faults },
+                    ServerOptions {
+                        faults,
+                        ..ServerOptions::default()
+                    },
                 ))
                 .map_err(|e| format!("cannot start the reference server: {e}"))?,
         ),
@@ -172,6 +178,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
     let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let interrupted = watch_interrupts(&runtime);
     let trials = suite
         .cases
         .iter()
@@ -185,7 +192,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             let case = case.clone();
             let stop = stop.clone();
             let fail_fast = args.fail_fast;
+            let interrupted = interrupted.clone();
             Trial::ignorable_test(case.id.clone(), move || {
+                if interrupted.load(Ordering::SeqCst) {
+                    return Ok(Completion::ignored_with("not run: the run was interrupted"));
+                }
                 if let Some(first) = stop.get() {
                     return Ok(Completion::ignored_with(format!(
                         "not run: --fail-fast after {first} failed"
@@ -220,10 +231,53 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!("imgconf: interrupted; what the run created has been deleted");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     if !leftovers.is_empty() && !conclusion.has_failed() {
         return Ok(ExitCode::from(101));
     }
     Ok(conclusion.exit_code())
+}
+
+/// First Ctrl-C or SIGTERM: cases not yet started are skipped, running ones finish and clean up,
+/// then the run deletes what is left and writes its reports. A second one aborts at once.
+fn watch_interrupts(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    runtime.spawn(async move {
+        loop {
+            if !next_interrupt().await {
+                return;
+            }
+            if seen.swap(true, Ordering::SeqCst) {
+                eprintln!("imgconf: second interrupt: aborting without cleanup (`imgconf cleanup` sweeps leftovers)");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!("imgconf: interrupted: finishing running cases and deleting what the run created (interrupt again to abort)");
+        }
+    });
+    flag
+}
+
+/// Waits for Ctrl-C or SIGTERM; false when signals cannot be watched.
+async fn next_interrupt() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return false;
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// Applies --partition and --rerun-failed to the loaded cases.
@@ -378,7 +432,11 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let server = match reference::start(args.listen, ServerOptions { faults }).await {
+        let options = ServerOptions {
+            faults,
+            latency: Duration::from_millis(args.latency_ms),
+        };
+        let server = match reference::start(args.listen, options).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("imgconf: error: cannot listen on {}: {e}", args.listen);
@@ -467,6 +525,55 @@ pub fn report(args: crate::cli::ReportArgs) -> ExitCode {
     })();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `imgconf cleanup`: sweep leftovers of earlier runs.
+pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
+    let result = (|| -> Result<bool, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let target = Target::new(&args.endpoint, HttpConfig::default())?;
+        let headers = match args.auth {
+            AuthMode::TrustedHeaders => {
+                let run = args.run_id.clone().unwrap_or_else(|| "cleanup".into());
+                Personas::trusted_headers(&run).headers(Persona::Admin)
+            }
+            AuthMode::None => Vec::new(),
+        };
+        let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
+        let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
+        for l in &found {
+            let verb = if args.dry_run {
+                "would delete"
+            } else {
+                "deleting"
+            };
+            println!("{verb} image {} ({})", l.id, l.name);
+        }
+        if args.dry_run {
+            println!(
+                "{} image(s) left by imgconf runs; nothing deleted (--dry-run)",
+                found.len()
+            );
+            return Ok(true);
+        }
+        let problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        for p in &problems {
+            eprintln!("imgconf: cleanup failed: {p}");
+        }
+        println!("{} image(s) deleted", found.len() - problems.len());
+        Ok(problems.is_empty())
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("imgconf: error: {e}");
             ExitCode::from(EXIT_CONFIG)

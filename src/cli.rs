@@ -27,6 +27,8 @@ pub enum Command {
     Faults,
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
+    /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
+    Cleanup(CleanupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +99,22 @@ pub enum AuthMode {
 }
 
 #[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Images API endpoint.
+    #[arg(long, env = "IMGCONF_ENDPOINT")]
+    pub endpoint: String,
+    /// Only this run's leftovers (default: any run's).
+    #[arg(long, env = "IMGCONF_RUN_ID")]
+    pub run_id: Option<String>,
+    /// Show what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Identity: `none`, or `trusted-headers` (acts as the run's admin persona).
+    #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]
+    pub auth: AuthMode,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A results.json written by `imgconf run`.
     pub results: PathBuf,
@@ -129,4 +147,7 @@ pub struct ServeArgs {
     /// Switch a fault on (repeatable; see `imgconf faults`).
     #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// Milliseconds to wait before answering each request (a slow server, for tests).
+    #[arg(long, env = "IMGCONF_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
 }

@@ -22,5 +22,6 @@ pub mod schema;
 pub mod select;
 pub mod source;
 pub mod suite;
+pub mod sweep;
 pub mod template;
 pub mod valuepath;

@@ -86,6 +86,9 @@ pub fn find(name: &str) -> Option<&'static Fault> {
 
 /// Entry point when faults are on: bend the request, let the server answer, bend the reply.
 pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Response {
+    if !app.options.latency.is_zero() {
+        tokio::time::sleep(app.options.latency).await;
+    }
     if app.options.faults.is_empty() {
         return routes::dispatch(State(app), req).await;
     }

@@ -38,6 +38,8 @@ use tokio::task::JoinHandle;
 pub struct ServerOptions {
     /// Faults switched on: the server then breaks the rules they name (see [`faults`]).
     pub faults: faults::Faults,
+    /// Added before every answer: a slow server, for tests of timeouts and interruption.
+    pub latency: std::time::Duration,
 }
 
 /// An axum router serving the Images v2 API from a fresh in-memory store.
