@@ -227,6 +227,13 @@ fn is_json(reply: &Reply) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// Every `from` answer becomes `to`, whatever the route.
+fn remap(reply: &mut Reply, from: u16, to: u16) {
+    if reply.status.as_u16() == from {
+        reply.status = StatusCode::from_u16(to).unwrap_or(reply.status);
+    }
+}
+
 fn status(call: &Call, reply: &mut Reply, method: Method, shape: &[&str], from: u16, to: u16) {
     if call.method == method && path_is(&call.path, shape) && reply.status.as_u16() == from {
         reply.status = StatusCode::from_u16(to).unwrap_or(reply.status);
@@ -241,6 +248,44 @@ const TAG: &[&str] = &["v2", "images", "*", "tags", "*"];
 // The faults.
 
 pub static FAULTS: &[Fault] = &[
+    // Status codes of whole classes of answers: each documented code replaced by a plausible
+    // wrong one. Every case that asserts that code catches these.
+    Fault {
+        name: "bad-request-as-422",
+        breaks: "invalid requests answer 422 instead of 400 Bad Request",
+        caught_by: &["tags::tag-of-256-characters-is-400", "images.create::array-body-is-rejected"],
+        bend: Bend::Response(|_, r| remap(r, 400, 422)),
+    },
+    Fault {
+        name: "forbidden-as-401",
+        breaks: "refusals answer 401 instead of 403 Forbidden",
+        caught_by: &["images.", "members::", "visibility::", "actions::", "tags::", "metadefs"],
+        bend: Bend::Response(|_, r| remap(r, 403, 401)),
+    },
+    Fault {
+        name: "unsupported-media-type-as-400",
+        breaks: "a wrong Content-Type answers 400 instead of 415 Unsupported Media Type",
+        caught_by: &["images.update::plain-json-media-type-is-415"],
+        bend: Bend::Response(|_, r| remap(r, 415, 400)),
+    },
+    Fault {
+        name: "quota-as-400",
+        breaks: "going over a quota answers 400 instead of 413",
+        caught_by: &["images.", "tags::", "members::"],
+        bend: Bend::Response(|_, r| remap(r, 413, 400)),
+    },
+    Fault {
+        name: "no-content-as-200",
+        breaks: "calls documented to answer 204 No Content answer 200",
+        caught_by: &["tags::put-adds-the-tag", "images.show::deleted-image-is-404"],
+        bend: Bend::Response(|_, r| remap(r, 204, 200)),
+    },
+    Fault {
+        name: "ok-as-201",
+        breaks: "successful reads and updates answer 201 instead of 200",
+        caught_by: &["images.show::returns-the-image", "images.update::replace-name-and-tags", "versions::versions-path-lists-versions"],
+        bend: Bend::Response(|_, r| remap(r, 200, 201)),
+    },
     Fault {
         name: "create-answers-200",
         breaks: "creating an image answers 200 instead of 201 Created",
