@@ -16,7 +16,7 @@ fn no_image(id: &str) -> ApiError {
 }
 
 /// A live image the caller may read (else 404, B074–B077).
-fn readable<'a>(store: &'a Store, caller: &Caller, id: &str) -> ApiResult<&'a Image> {
+pub(super) fn readable<'a>(store: &'a Store, caller: &Caller, id: &str) -> ApiResult<&'a Image> {
     store
         .get_live(id)
         .filter(|img| policy::can_read(caller, img))
