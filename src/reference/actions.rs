@@ -8,7 +8,7 @@
 use axum::response::Response;
 
 use super::errors::{ApiError, ApiResult};
-use super::images::readable;
+use super::images::readable_mut;
 use super::policy;
 use super::request::{self, Ctx};
 use super::state::{now, AppState, Status};
@@ -50,7 +50,7 @@ impl Action {
 pub fn run(app: &AppState, ctx: &Ctx, id: &str, action: Action) -> ApiResult<Response> {
     ctx.reject_body()?;
     let mut store = app.store();
-    let image = readable(&store, &ctx.caller, id)?;
+    let image = readable_mut(&mut store, &ctx.caller, id)?;
     if !policy::can_write(&ctx.caller, image) {
         return Err(policy::not_owner());
     }
@@ -63,10 +63,8 @@ pub fn run(app: &AppState, ctx: &Ctx, id: &str, action: Action) -> ApiResult<Res
         ))
     })?;
     if to != from {
-        if let Some(image) = store.get_live_mut(id) {
-            image.status = to;
-            image.updated_at = now();
-        }
+        image.status = to;
+        image.updated_at = now();
     }
     Ok(request::no_content())
 }

@@ -9,7 +9,7 @@ use md5::{Digest, Md5};
 use sha2::Sha512;
 
 use super::errors::{ApiError, ApiResult};
-use super::images::readable;
+use super::images::{readable, readable_mut};
 use super::policy;
 use super::request::{self, Ctx};
 use super::state::{now, AppState, ImageData, Status};
@@ -29,7 +29,7 @@ pub fn upload(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
         ));
     }
     let mut store = app.store();
-    let image = readable(&store, &ctx.caller, id)?;
+    let image = readable_mut(&mut store, &ctx.caller, id)?;
     if !policy::can_write(&ctx.caller, image) {
         return Err(policy::not_owner());
     }
@@ -45,12 +45,9 @@ pub fn upload(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
         )));
     }
     let raw = image.disk_format.as_deref() == Some("raw");
-    let data = describe(&ctx.body, raw);
-    if let Some(image) = store.get_live_mut(id) {
-        image.data = data;
-        image.status = Status::Active;
-        image.updated_at = now();
-    }
+    image.data = describe(&ctx.body, raw);
+    image.status = Status::Active;
+    image.updated_at = now();
     Ok(request::no_content())
 }
 

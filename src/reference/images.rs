@@ -23,6 +23,18 @@ pub(super) fn readable<'a>(store: &'a Store, caller: &Caller, id: &str) -> ApiRe
         .ok_or_else(|| no_image(id))
 }
 
+/// The same image, to change it.
+pub(super) fn readable_mut<'a>(
+    store: &'a mut Store,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<&'a mut Image> {
+    store
+        .get_live_mut(id)
+        .filter(|img| policy::can_read(caller, img))
+        .ok_or_else(|| no_image(id))
+}
+
 /// `POST /v2/images`.
 pub fn create(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     // The api-ref lists 415 for create; an explicit non-JSON media type gets it (Glance does
