@@ -7,6 +7,8 @@
 //!
 //! Every call to [`router`] gets its own, fresh state; nothing is global.
 
+mod actions;
+mod data;
 mod errors;
 pub mod faults;
 mod identity;

@@ -184,6 +184,8 @@ pub struct ImageData {
     pub os_hash_value: Option<String>,
     /// Comma-separated store ids, shown only once data exists.
     pub stores: Option<String>,
+    /// The uploaded bytes (`PUT …/file`), if any.
+    pub bytes: Option<bytes::Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
