@@ -44,7 +44,11 @@ pub enum Bend {
     Request(fn(&mut Call) -> Option<Reply>),
     /// Changes the response to the (original) request.
     Response(fn(&Call, &mut Reply)),
+    /// Answers in the server's place, reaching into its state across an await: for races.
+    Racy(fn(Arc<AppState>, Call) -> RacyReply),
 }
+
+pub type RacyReply = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Reply>> + Send>>;
 
 pub struct Fault {
     pub name: &'static str,
@@ -112,6 +116,16 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
             if let Some(reply) = bend(&mut call) {
                 answered = Some(reply);
                 break;
+            }
+        }
+    }
+    if answered.is_none() {
+        for f in app.options.faults.active() {
+            if let Bend::Racy(bend) = f.bend {
+                if let Some(reply) = bend(app.clone(), call.clone()).await {
+                    answered = Some(reply);
+                    break;
+                }
             }
         }
     }
@@ -604,6 +618,31 @@ pub static FAULTS: &[Fault] = &[
         bend: Bend::Request(|c| {
             let at_limit = c.path.rsplit_once('/').is_some_and(|(_, t)| t.len() >= 255);
             (c.is(Method::PUT, TAG) && at_limit).then(|| Reply::empty(StatusCode::BAD_REQUEST))
+        }),
+    },
+    Fault {
+        name: "tag-put-races",
+        breaks: "concurrent PUTs of the same tag each add it (read, then write without a lock)",
+        caught_by: &["concurrency::parallel-tag-puts-leave-one-instance"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                if !call.is(Method::PUT, TAG) {
+                    return None;
+                }
+                let mut parts = call.path.trim_start_matches('/').split('/');
+                let (Some(id), Some(tag)) = (parts.nth(2), parts.nth(1)) else { return None };
+                let tag = super::request::percent_decode(tag).and_then(|b| String::from_utf8(b).ok())?;
+                // Read under the lock, write later without looking again: overlapping PUTs of
+                // the same tag both find it absent and both append it.
+                let absent = !app.store().get_live(id)?.tags.contains(&tag);
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                let mut store = app.store();
+                let image = store.get_live_mut(id)?;
+                if absent {
+                    image.tags.push(tag);
+                }
+                Some(Reply::empty(StatusCode::NO_CONTENT))
+            })
         }),
     },
     Fault {
