@@ -36,7 +36,6 @@ pub fn run(args: RunArgs) -> ExitCode {
 fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let mut suite =
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?;
-    select_cases(&args, &mut suite.cases)?;
     let default_profile = if args.endpoint.is_some() {
         "glance"
     } else {
@@ -47,6 +46,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .profile(args.profile.as_deref().unwrap_or(default_profile))
             .map_err(|e| e.to_string())?,
     );
+    // After the profile, which may name any case of the suite.
+    select_cases(&args, &mut suite.cases)?;
     if args.libtest.list {
         // Listing needs no target.
         let trials = suite

@@ -206,7 +206,11 @@ async fn run_step(
             body: &body,
             raw: &received.bytes,
         };
-        let link = Checker { env, schemas: &ctx.schemas }.resolve(follow, Some(&subject));
+        let link = Checker {
+            env,
+            schemas: &ctx.schemas,
+        }
+        .resolve(follow, Some(&subject));
         match link {
             Ok(Some(Value::String(next))) => {
                 if page >= step.max_pages as usize {
@@ -264,7 +268,11 @@ fn judge(
     };
     // Captures come first so checks can use them; their problems are listed after the checks'.
     let capture_problems = capture(ctx, env, &step.capture, false, &subject);
-    let mut findings = Checker { env, schemas: &ctx.schemas }.check(&step.expect, Some(&subject));
+    let mut findings = Checker {
+        env,
+        schemas: &ctx.schemas,
+    }
+    .check(&step.expect, Some(&subject));
     findings.extend(capture_problems);
     findings.extend(capture(ctx, env, &step.collect, true, &subject));
     (findings, body)
@@ -295,11 +303,15 @@ async fn run_parallel(
             Err(e) => return (record, StepEnd::Errored(e)),
         }
     }
-    let answers = futures_util::future::join_all(sends.into_iter().map(|(headers, body)| async move {
-        let (sent, received) = ctx.target.send(request.method.clone(), url, &headers, body).await;
-        (headers, sent, received)
-    }))
-    .await;
+    let answers =
+        futures_util::future::join_all(sends.into_iter().map(|(headers, body)| async move {
+            let (sent, received) = ctx
+                .target
+                .send(request.method.clone(), url, &headers, body)
+                .await;
+            (headers, sent, received)
+        }))
+        .await;
     let n = answers.len();
     let mut findings = Vec::new();
     for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
@@ -307,12 +319,34 @@ async fn run_parallel(
             Ok(r) => r,
             Err(e) => {
                 let why = e.to_string();
-                record.exchanges.push(ExchangeRecord { request: sent, response: None, error: Some(why.clone()) });
-                return (record, StepEnd::Errored(format!("response {} of {n}: {why}", i + 1)));
+                record.exchanges.push(ExchangeRecord {
+                    request: sent,
+                    response: None,
+                    error: Some(why.clone()),
+                });
+                return (
+                    record,
+                    StepEnd::Errored(format!("response {} of {n}: {why}", i + 1)),
+                );
             }
         };
-        record.exchanges.push(ExchangeRecord { request: sent, response: Some(ResponseEvidence::from(&received)), error: None });
-        for mut f in judge(ctx, case, step, env, &request.method, url, &headers, &received).0 {
+        record.exchanges.push(ExchangeRecord {
+            request: sent,
+            response: Some(ResponseEvidence::from(&received)),
+            error: None,
+        });
+        for mut f in judge(
+            ctx,
+            case,
+            step,
+            env,
+            &request.method,
+            url,
+            &headers,
+            &received,
+        )
+        .0
+        {
             f.rule = format!("response {} of {n}: {}", i + 1, f.rule);
             findings.push(f);
         }

@@ -250,10 +250,11 @@ impl Env {
             Part::Builtin(Builtin::Name) => {
                 Value::String(format!("{}-{}", self.prefix(), self.case_slug))
             }
-            Part::Builtin(Builtin::Copy) => Value::from(
-                self.copy
-                    .ok_or("`$copy` numbers the copies of a `parallel` step; this step is not one")?,
-            ),
+            Part::Builtin(Builtin::Copy) => {
+                Value::from(self.copy.ok_or(
+                    "`$copy` numbers the copies of a `parallel` step; this step is not one",
+                )?)
+            }
             Part::Builtin(Builtin::Project(p)) => Value::String(
                 self.personas
                     .as_ref()

@@ -329,10 +329,16 @@ impl Ctx<'_> {
         }
         if let Some(n) = s.parallel {
             if !(2..=64).contains(&n) {
-                self.error(&format!("{at}.parallel"), "`parallel` sends 2 to 64 copies at once");
+                self.error(
+                    &format!("{at}.parallel"),
+                    "`parallel` sends 2 to 64 copies at once",
+                );
             }
             if s.follow.is_some() || s.request.is_none() {
-                self.error(&format!("{at}.parallel"), "`parallel` needs a `request` and cannot go with `follow`");
+                self.error(
+                    &format!("{at}.parallel"),
+                    "`parallel` needs a `request` and cannot go with `follow`",
+                );
             }
         }
         defined.extend(s.collect.keys().cloned());

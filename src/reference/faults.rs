@@ -267,13 +267,23 @@ pub static FAULTS: &[Fault] = &[
     Fault {
         name: "bad-request-as-422",
         breaks: "invalid requests answer 422 instead of 400 Bad Request",
-        caught_by: &["tags::tag-of-256-characters-is-400", "images.create::array-body-is-rejected"],
+        caught_by: &[
+            "tags::tag-of-256-characters-is-400",
+            "images.create::array-body-is-rejected",
+        ],
         bend: Bend::Response(|_, r| remap(r, 400, 422)),
     },
     Fault {
         name: "forbidden-as-401",
         breaks: "refusals answer 401 instead of 403 Forbidden",
-        caught_by: &["images.", "members::", "visibility::", "actions::", "tags::", "metadefs"],
+        caught_by: &[
+            "images.",
+            "members::",
+            "visibility::",
+            "actions::",
+            "tags::",
+            "metadefs",
+        ],
         bend: Bend::Response(|_, r| remap(r, 403, 401)),
     },
     Fault {
@@ -291,13 +301,20 @@ pub static FAULTS: &[Fault] = &[
     Fault {
         name: "no-content-as-200",
         breaks: "calls documented to answer 204 No Content answer 200",
-        caught_by: &["tags::put-adds-the-tag", "images.show::deleted-image-is-404"],
+        caught_by: &[
+            "tags::put-adds-the-tag",
+            "images.show::deleted-image-is-404",
+        ],
         bend: Bend::Response(|_, r| remap(r, 204, 200)),
     },
     Fault {
         name: "ok-as-201",
         breaks: "successful reads and updates answer 201 instead of 200",
-        caught_by: &["images.show::returns-the-image", "images.update::replace-name-and-tags", "versions::versions-path-lists-versions"],
+        caught_by: &[
+            "images.show::returns-the-image",
+            "images.update::replace-name-and-tags",
+            "versions::versions-path-lists-versions",
+        ],
         bend: Bend::Response(|_, r| remap(r, 200, 201)),
     },
     Fault {
@@ -630,8 +647,11 @@ pub static FAULTS: &[Fault] = &[
                     return None;
                 }
                 let mut parts = call.path.trim_start_matches('/').split('/');
-                let (Some(id), Some(tag)) = (parts.nth(2), parts.nth(1)) else { return None };
-                let tag = super::request::percent_decode(tag).and_then(|b| String::from_utf8(b).ok())?;
+                let (Some(id), Some(tag)) = (parts.nth(2), parts.nth(1)) else {
+                    return None;
+                };
+                let tag =
+                    super::request::percent_decode(tag).and_then(|b| String::from_utf8(b).ok())?;
                 // Read under the lock, write later without looking again: overlapping PUTs of
                 // the same tag both find it absent and both append it.
                 let absent = !app.store().get_live(id)?.tags.contains(&tag);
