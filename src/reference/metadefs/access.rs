@@ -58,9 +58,7 @@ pub fn writable<'a>(
     if !may_write(caller) {
         return Err(forbidden(action));
     }
-    store
-        .get_mut(name)
-        .ok_or_else(|| namespace_not_found(name))
+    store.get_mut(name).ok_or_else(|| namespace_not_found(name))
 }
 
 /// The JSON object body of a write: 400 when missing, malformed or not an object, 403 for a
@@ -73,7 +71,9 @@ pub fn write_body(ctx: &Ctx, schema: &str, read_only: &[&str]) -> ApiResult<Map<
         ));
     };
     if let Some(key) = read_only.iter().find(|k| map.contains_key(**k)) {
-        return Err(ApiError::forbidden(format!("Attribute '{key}' is read-only.")));
+        return Err(ApiError::forbidden(format!(
+            "Attribute '{key}' is read-only."
+        )));
     }
     schemas::validate(schema, &Value::Object(map.clone())).map_err(ApiError::bad_request)?;
     Ok(map)

@@ -90,7 +90,9 @@ pub fn create(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     }
     let name = opt_string(&body, "namespace").unwrap_or_default();
     if name.is_empty() {
-        return Err(ApiError::bad_request("The namespace name must not be empty."));
+        return Err(ApiError::bad_request(
+            "The namespace name must not be empty.",
+        ));
     }
     let mut md = app.metadefs();
     if md.contains(&name) {
@@ -124,8 +126,7 @@ pub fn show(app: &AppState, ctx: &Ctx, name: &str) -> ApiResult<Response> {
     let resource_type = url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "resource_type")
         .map(|(_, v)| v.into_owned());
-    let prefix = resource_type
-        .and_then(|rt| ns.association(&rt).and_then(|a| a.prefix.clone()));
+    let prefix = resource_type.and_then(|rt| ns.association(&rt).and_then(|a| a.prefix.clone()));
     Ok(request::json(
         StatusCode::OK,
         &view::namespace_detail(ns, prefix.as_deref()),
@@ -140,7 +141,9 @@ pub fn update(app: &AppState, ctx: &Ctx, name: &str) -> ApiResult<Response> {
     access::writable(&mut md, &ctx.caller, name, "modify_metadef_namespace")?;
     let new_name = opt_string(&body, "namespace").unwrap_or_default();
     if new_name.is_empty() {
-        return Err(ApiError::bad_request("The namespace name must not be empty."));
+        return Err(ApiError::bad_request(
+            "The namespace name must not be empty.",
+        ));
     }
     if new_name != name && md.contains(&new_name) {
         return Err(ApiError::conflict(format!(

@@ -20,7 +20,11 @@ pub fn from_body(body: &Map<String, Value>, t: DateTime<Utc>) -> MdObject {
         required: body
             .get("required")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         properties: body
             .get("properties")
@@ -58,7 +62,11 @@ pub fn create(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Response> {
 pub fn index(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Response> {
     let md = app.metadefs();
     let ns = access::readable(&md, &ctx.caller, ns_name)?;
-    let objects: Vec<Value> = ns.objects.iter().map(|o| view::object(ns_name, o, "")).collect();
+    let objects: Vec<Value> = ns
+        .objects
+        .iter()
+        .map(|o| view::object(ns_name, o, ""))
+        .collect();
     Ok(request::json(
         StatusCode::OK,
         &json!({"objects": objects, "schema": "/v2/schemas/metadefs/objects"}),
@@ -69,7 +77,10 @@ pub fn show(app: &AppState, ctx: &Ctx, ns_name: &str, name: &str) -> ApiResult<R
     let md = app.metadefs();
     let ns = access::readable(&md, &ctx.caller, ns_name)?;
     let object = ns.object(name).ok_or_else(|| not_found(name))?;
-    Ok(request::json(StatusCode::OK, &view::object(ns_name, object, "")))
+    Ok(request::json(
+        StatusCode::OK,
+        &view::object(ns_name, object, ""),
+    ))
 }
 
 /// `PUT`: the object is replaced by the body (omitted attributes are dropped); a new name

@@ -30,9 +30,7 @@ impl MdRoute {
             MdRoute::Namespace(_) | MdRoute::Object(..) | MdRoute::Property(..) => {
                 "GET, PUT, DELETE"
             }
-            MdRoute::Objects(_) | MdRoute::Properties(_) | MdRoute::Tags(_) => {
-                "GET, POST, DELETE"
-            }
+            MdRoute::Objects(_) | MdRoute::Properties(_) | MdRoute::Tags(_) => "GET, POST, DELETE",
             MdRoute::Tag(..) => "GET, POST, PUT, DELETE",
             MdRoute::Association(..) => "DELETE",
         }

@@ -98,13 +98,30 @@ mod tests {
     fn validation() {
         assert_eq!(validate("namespace", &json!({"namespace": "n"})), Ok(()));
         assert!(validate("namespace", &json!({"display_name": "n"})).is_err());
-        assert!(validate("namespace", &json!({"namespace": "n", "visibility": "shared"})).is_err());
+        assert!(validate(
+            "namespace",
+            &json!({"namespace": "n", "visibility": "shared"})
+        )
+        .is_err());
         assert!(validate("namespace", &json!({"namespace": "n", "bogus": 1})).is_err());
         assert!(validate("namespace", &json!({"namespace": "n".repeat(81)})).is_err());
-        let e = validate("object", &json!({"name": "o", "properties": {"p": {"type": "string"}}}));
-        assert!(e.unwrap_err().starts_with("Provided object does not match schema 'object'"));
-        assert!(validate("property", &json!({"name": "p", "title": "P", "type": "string"})).is_ok());
-        assert!(validate("property", &json!({"name": "p", "title": "P", "type": "weird"})).is_err());
+        let e = validate(
+            "object",
+            &json!({"name": "o", "properties": {"p": {"type": "string"}}}),
+        );
+        assert!(e
+            .unwrap_err()
+            .starts_with("Provided object does not match schema 'object'"));
+        assert!(validate(
+            "property",
+            &json!({"name": "p", "title": "P", "type": "string"})
+        )
+        .is_ok());
+        assert!(validate(
+            "property",
+            &json!({"name": "p", "title": "P", "type": "weird"})
+        )
+        .is_err());
         assert!(validate("property", &json!({"name": "p", "type": "string"})).is_err());
         assert!(validate("tags", &json!({"tags": [{"name": "a"}]})).is_ok());
         assert!(validate("tags", &json!({"nope": 1})).is_err());

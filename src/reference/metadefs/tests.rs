@@ -57,23 +57,33 @@ async fn namespace_lifecycle_and_contents() {
     .await;
     assert_eq!(body["properties"]["hw_cpu"]["title"], "CPU");
     assert_eq!(body["objects"][0]["required"], json!(["hw_p"]));
-    let (s, body) = status_and_body(as_admin(
-        http.get(format!("{ns_url}/n/properties/hw_cpu?resource_type=OS::Glance::Image")),
-    ))
+    let (s, body) = status_and_body(as_admin(http.get(format!(
+        "{ns_url}/n/properties/hw_cpu?resource_type=OS::Glance::Image"
+    ))))
     .await;
     assert_eq!((s, body["name"].clone()), (StatusCode::OK, json!("cpu")));
 
     // private: hidden from a member; protected: nothing can be deleted
     let (s, _) = status_and_body(as_member(http.get(format!("{ns_url}/n")))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    for path in ["", "/objects/o", "/properties/cpu", "/tags/t", "/tags", "/resource_types/OS::Glance::Image"] {
+    for path in [
+        "",
+        "/objects/o",
+        "/properties/cpu",
+        "/tags/t",
+        "/tags",
+        "/resource_types/OS::Glance::Image",
+    ] {
         let (s, _) = status_and_body(as_admin(http.delete(format!("{ns_url}/n{path}")))).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
     }
 
     // bulk tags replace unless appending; a duplicate changes nothing
     let tags_url = format!("{ns_url}/n/tags");
-    let (s, _) = status_and_body(as_admin(http.post(&tags_url)).json(&json!({"tags": [{"name": "a"}, {"name": "b"}]}))).await;
+    let (s, _) = status_and_body(
+        as_admin(http.post(&tags_url)).json(&json!({"tags": [{"name": "a"}, {"name": "b"}]})),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, _) = status_and_body(
         as_admin(http.post(&tags_url))
@@ -82,17 +92,27 @@ async fn namespace_lifecycle_and_contents() {
     )
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (_, body) = status_and_body(as_admin(http.get(format!("{tags_url}?sort_key=name&sort_dir=asc")))).await;
+    let (_, body) = status_and_body(as_admin(
+        http.get(format!("{tags_url}?sort_key=name&sort_dir=asc")),
+    ))
+    .await;
     assert_eq!(body["tags"], json!([{"name": "a"}, {"name": "b"}]));
 
     // rename the namespace, unprotect it, delete it: everything goes
     let (s, body) = status_and_body(
-        as_admin(http.put(format!("{ns_url}/n"))).json(&json!({"namespace": "m", "visibility": "public"})),
+        as_admin(http.put(format!("{ns_url}/n")))
+            .json(&json!({"namespace": "m", "visibility": "public"})),
     )
     .await;
-    assert_eq!((s, body["protected"].clone()), (StatusCode::OK, json!(false)));
+    assert_eq!(
+        (s, body["protected"].clone()),
+        (StatusCode::OK, json!(false))
+    );
     let (s, body) = status_and_body(as_member(http.get(format!("{ns_url}/m/objects/o")))).await;
-    assert_eq!((s, body["self"].clone()), (StatusCode::OK, json!("/v2/metadefs/namespaces/m/objects/o")));
+    assert_eq!(
+        (s, body["self"].clone()),
+        (StatusCode::OK, json!("/v2/metadefs/namespaces/m/objects/o"))
+    );
     let (s, _) = status_and_body(as_admin(http.delete(format!("{ns_url}/m")))).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = status_and_body(as_admin(http.get(format!("{ns_url}/m/tags")))).await;
@@ -101,8 +121,12 @@ async fn namespace_lifecycle_and_contents() {
     assert_eq!(body["resource_types"][0]["name"], "OS::Glance::Image");
 
     // schemas and unknown paths
-    let (s, body) = status_and_body(http.get(format!("{base}/v2/schemas/metadefs/resource_type"))).await;
-    assert_eq!((s, body["name"].clone()), (StatusCode::OK, json!("resource_type_association")));
+    let (s, body) =
+        status_and_body(http.get(format!("{base}/v2/schemas/metadefs/resource_type"))).await;
+    assert_eq!(
+        (s, body["name"].clone()),
+        (StatusCode::OK, json!("resource_type_association"))
+    );
     let (s, _) = status_and_body(http.get(format!("{base}/v2/schemas/metadefs/bogus"))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let resp = http.patch(&ns_url).send().await.unwrap();
