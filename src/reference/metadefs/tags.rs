@@ -97,7 +97,7 @@ pub fn create_many(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Respon
             name: n.clone(),
             created_at: t,
             updated_at: t,
-            seq: first_seq * 1000 + i as u64,
+            seq: first_seq.saturating_mul(1000).saturating_add(i as u64),
         });
     }
     let tags: Vec<Value> = names.iter().map(|n| json!({"name": n})).collect();
