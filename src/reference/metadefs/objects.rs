@@ -59,6 +59,8 @@ pub fn create(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Response> {
     Ok(request::json(StatusCode::CREATED, &rendered))
 }
 
+/// `GET …/objects`: `schema` is `v2/schemas/metadefs/objects`, without the leading slash, as in
+/// the API reference's sample and on Glance.
 pub fn index(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Response> {
     let md = app.metadefs();
     let ns = access::readable(&md, &ctx.caller, ns_name)?;
@@ -69,7 +71,7 @@ pub fn index(app: &AppState, ctx: &Ctx, ns_name: &str) -> ApiResult<Response> {
         .collect();
     Ok(request::json(
         StatusCode::OK,
-        &json!({"objects": objects, "schema": "/v2/schemas/metadefs/objects"}),
+        &json!({"objects": objects, "schema": "v2/schemas/metadefs/objects"}),
     ))
 }
 
