@@ -35,6 +35,9 @@ pub use store::Store;
 /// Answers a metadefs route (OPTIONS is handled by the caller).
 pub fn handle(app: &AppState, ctx: &Ctx, route: &MdRoute) -> ApiResult<Response> {
     let m = &ctx.method;
+    if route.rejects_body(m) {
+        ctx.reject_body()?;
+    }
     match route {
         MdRoute::Schema(name) if *m == Method::GET => Ok(request::json(
             axum::http::StatusCode::OK,

@@ -1,5 +1,7 @@
 //! Paths under `/v2/metadefs/` and `/v2/schemas/metadefs/`.
 
+use axum::http::Method;
+
 use super::super::request::percent_decode;
 use super::schemas::SCHEMA_NAMES;
 
@@ -22,6 +24,24 @@ pub enum MdRoute {
 }
 
 impl MdRoute {
+    /// Calls that take no body and answer 400 to one (Glance's `body_reject` routes; the API
+    /// reference notes it for show namespace and show object).
+    pub fn rejects_body(&self, method: &Method) -> bool {
+        match self {
+            MdRoute::Schema(_) | MdRoute::ResourceTypes | MdRoute::Object(..) => {
+                *method == Method::GET || *method == Method::DELETE
+            }
+            MdRoute::Associations(_) | MdRoute::Properties(_) => *method == Method::GET,
+            MdRoute::Association(..) => *method == Method::DELETE,
+            MdRoute::Namespace(_) => *method == Method::GET || *method == Method::DELETE,
+            MdRoute::Tag(..) => *method != Method::PUT,
+            MdRoute::Namespaces
+            | MdRoute::Objects(_)
+            | MdRoute::Tags(_)
+            | MdRoute::Property(..) => false,
+        }
+    }
+
     /// Glance's `Allow` list for the route (405 answers).
     pub fn allow(&self) -> &'static str {
         match self {
@@ -108,5 +128,16 @@ mod tests {
         assert_eq!(resolve(&[]), None);
         assert_eq!(resolve_schema("tag"), Some(MdRoute::Schema("tag")));
         assert_eq!(resolve_schema("bogus"), None);
+    }
+
+    #[test]
+    fn body_rejection_follows_glance() {
+        let ns = || "n".to_string();
+        assert!(MdRoute::Namespace(ns()).rejects_body(&Method::GET));
+        assert!(!MdRoute::Namespace(ns()).rejects_body(&Method::PUT));
+        assert!(MdRoute::Tag(ns(), ns()).rejects_body(&Method::POST));
+        assert!(!MdRoute::Tag(ns(), ns()).rejects_body(&Method::PUT));
+        assert!(!MdRoute::Namespaces.rejects_body(&Method::GET));
+        assert!(MdRoute::Schema("tag").rejects_body(&Method::GET));
     }
 }
