@@ -134,7 +134,8 @@ pub fn show(app: &AppState, ctx: &Ctx, name: &str) -> ApiResult<Response> {
 }
 
 /// `PUT /v2/metadefs/namespaces/{name}`: replaces the attributes (omitted ones get their
-/// defaults); a different `namespace` renames it, with everything it holds.
+/// defaults, the owner included, as on Glance); a different `namespace` renames it, with
+/// everything it holds.
 pub fn update(app: &AppState, ctx: &Ctx, name: &str) -> ApiResult<Response> {
     let body = access::write_body(ctx, "namespace", &READ_ONLY)?;
     let mut md = app.metadefs();
@@ -155,9 +156,8 @@ pub fn update(app: &AppState, ctx: &Ctx, name: &str) -> ApiResult<Response> {
         .get_mut(&new_name)
         .ok_or_else(|| access::namespace_not_found(name))?;
     set_attributes(ns, &body);
-    if let Some(owner) = opt_string(&body, "owner") {
-        ns.owner = Some(owner);
-    }
+    // Like the other attributes, an omitted owner takes its default: the caller's project.
+    ns.owner = opt_string(&body, "owner").or_else(|| ctx.caller.project.clone());
     ns.updated_at = now();
     Ok(request::json(StatusCode::OK, &view::namespace(ns)))
 }
