@@ -14,6 +14,7 @@ pub mod faults;
 mod identity;
 mod images;
 mod list;
+mod metadefs;
 mod patch;
 mod policy;
 mod props;

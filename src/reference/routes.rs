@@ -19,7 +19,7 @@ use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{actions, data, images, list, tags, versions};
+use super::{actions, data, images, list, metadefs, tags, versions};
 
 /// Largest request body read into memory.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -46,6 +46,8 @@ pub enum Route {
     ImageAction(String, Action),
     /// A tag segment that is not valid percent-encoded UTF-8.
     BadTag,
+    /// Metadata definitions and their schemas (`/v2/metadefs/…`, `/v2/schemas/metadefs/…`).
+    Metadef(metadefs::MdRoute),
 }
 
 impl Route {
@@ -89,6 +91,10 @@ pub fn resolve(path: &str) -> Route {
     match &kept[1..] {
         [] => Route::V2Redirect,
         ["schemas", name] => SchemaName::parse(name).map_or(Route::NotFound, Route::Schema),
+        ["schemas", "metadefs", name] => {
+            metadefs::resolve_schema(name).map_or(Route::NotFound, Route::Metadef)
+        }
+        ["metadefs", rest @ ..] => metadefs::resolve(rest).map_or(Route::NotFound, Route::Metadef),
         ["images"] => Route::Images,
         ["images", id] if !id.is_empty() => match decode(id) {
             Some(id) => Route::Image(id),
@@ -177,6 +183,7 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
                 &schemas::document(*name, &app.image_schema),
             ))
         }
+        Route::Metadef(md) => metadefs::handle(app, ctx, md),
         Route::Images if *method == Method::GET => list::index(app, ctx),
         Route::Images if *method == Method::POST => images::create(app, ctx),
         Route::Image(id) if *method == Method::GET => images::show(app, ctx, id),

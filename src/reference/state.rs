@@ -13,6 +13,8 @@ pub struct AppState {
     pub options: ServerOptions,
     pub image_schema: Value,
     pub store: Mutex<Store>,
+    /// Metadata definitions (namespaces and what they hold, resource types).
+    pub metadefs: Mutex<super::metadefs::Store>,
 }
 
 impl AppState {
@@ -21,12 +23,18 @@ impl AppState {
             options,
             image_schema: super::schemas::image(),
             store: Mutex::new(Store::default()),
+            metadefs: Mutex::new(super::metadefs::Store::default()),
         }
     }
 
     /// The store; a poisoned lock is still usable (no handler leaves it half-written).
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The metadefs store (same locking rule as [`AppState::store`]).
+    pub fn metadefs(&self) -> MutexGuard<'_, super::metadefs::Store> {
+        self.metadefs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
