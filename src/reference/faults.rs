@@ -299,6 +299,12 @@ pub static FAULTS: &[Fault] = &[
         bend: Bend::Response(|_, r| remap(r, 413, 400)),
     },
     Fault {
+        name: "method-not-allowed-as-404",
+        breaks: "a wrong method on a known route answers 404 instead of 405 Method Not Allowed",
+        caught_by: &["metadefs.namespaces::wrong-method-is-405", "actions::"],
+        bend: Bend::Response(|_, r| remap(r, 405, 404)),
+    },
+    Fault {
         name: "no-content-as-200",
         breaks: "calls documented to answer 204 No Content answer 200",
         caught_by: &[
