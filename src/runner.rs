@@ -3,7 +3,7 @@
 
 use crate::case::plan::{Body, Request, Step};
 use crate::case::{ApiVersion, Case};
-use crate::cleanup::Tracker;
+use crate::cleanup::{Kind, Tracker};
 use crate::expect::{Checker, Finding, Subject};
 use crate::http::{Received, Target};
 use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
@@ -434,19 +434,41 @@ fn note_created(
     body: &Result<Value, String>,
     headers: &[(String, String)],
 ) {
-    let path = url.split('?').next().unwrap_or(url);
-    let creates = *method == reqwest::Method::POST && path == ctx.target.url("/v2/images");
-    if !creates || !(200..300).contains(&r.status) {
+    if !(200..300).contains(&r.status) {
         return;
     }
-    if let Some(id) = body
-        .as_ref()
-        .ok()
-        .and_then(|b| b.get("id"))
-        .and_then(Value::as_str)
-    {
-        ctx.tracker.record(&case.id, id, headers);
+    let path = url.split('?').next().unwrap_or(url);
+    let field = |k: &str| {
+        body.as_ref()
+            .ok()
+            .and_then(|b| b.get(k))
+            .and_then(Value::as_str)
+    };
+    let namespaces = ctx.target.url("/v2/metadefs/namespaces");
+    if *method == reqwest::Method::POST && path == ctx.target.url("/v2/images") {
+        if let Some(id) = field("id") {
+            ctx.tracker.record(&case.id, id, headers);
+        }
+    } else if *method == reqwest::Method::POST && path == namespaces {
+        if let Some(name) = field("namespace") {
+            ctx.tracker
+                .record_kind(&case.id, Kind::Namespace, name, headers);
+        }
+    } else if *method == reqwest::Method::PUT && path.starts_with(&format!("{namespaces}/")) {
+        // A namespace renamed by PUT is then deleted under its new name.
+        let old = &path[namespaces.len() + 1..];
+        if let Some(new) = field("namespace").filter(|n| !old.contains('/') && n != &old) {
+            ctx.tracker
+                .rename(Kind::Namespace, &percent_decoded(old), new);
+        }
     }
+}
+
+fn percent_decoded(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
 }
 
 /// Sets (or, with `append`, extends) variables from the response; findings for absent values.
