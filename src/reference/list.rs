@@ -636,7 +636,7 @@ pub fn index(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::state::now;
+    use crate::reference::state::{now, Member};
 
     fn q(raw: &str) -> ApiResult<ListQuery> {
         parse_query(Some(raw))
@@ -926,16 +926,18 @@ mod tests {
             .get_live_mut("b-shared")
             .unwrap()
             .members
-            .insert("A".into(), MemberStatus::Pending);
+            .insert("A".into(), Member::pending(at));
         assert!(!list!(&a, "").contains(&"b-shared".to_string()));
         assert!(
             list!(&a, "visibility=shared&member_status=pending").contains(&"b-shared".to_string())
         );
-        store
-            .get_live_mut("b-shared")
-            .unwrap()
-            .members
-            .insert("A".into(), MemberStatus::Accepted);
+        store.get_live_mut("b-shared").unwrap().members.insert(
+            "A".into(),
+            Member {
+                status: MemberStatus::Accepted,
+                ..Member::pending(at)
+            },
+        );
         assert!(list!(&a, "").contains(&"b-shared".to_string()));
 
         store.get_live_mut("b-pub").unwrap().os_hidden = true;

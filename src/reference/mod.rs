@@ -11,6 +11,7 @@ mod errors;
 mod identity;
 mod images;
 mod list;
+mod members;
 mod patch;
 mod policy;
 mod props;

@@ -20,7 +20,8 @@ pub fn membership(caller: &Caller, image: &Image) -> Option<MemberStatus> {
     caller
         .project
         .as_ref()
-        .and_then(|p| image.members.get(p).copied())
+        .and_then(|p| image.members.get(p))
+        .map(|m| m.status)
 }
 
 /// Show rule: admins read everything; others read public and community images, their own
@@ -35,6 +36,22 @@ pub fn can_read(caller: &Caller, image: &Image) -> bool {
 /// Write rule for metadata, tags and delete: admin or owner (B117, B126, B143).
 pub fn can_write(caller: &Caller, image: &Image) -> bool {
     caller.is_admin || owns(caller, image)
+}
+
+/// Adding and removing members is for the owner (or an admin); a member may not even remove
+/// itself (B232, B234, B247).
+pub fn may_manage_members(caller: &Caller, image: &Image) -> bool {
+    can_write(caller, image)
+}
+
+/// Only the member project answers a share (an admin may too); the owner may not (B242, B244).
+pub fn may_answer(caller: &Caller, member_id: &str) -> bool {
+    caller.is_admin || caller.project.as_deref() == Some(member_id)
+}
+
+/// Owners and admins see every member entry; a member sees only its own (B238, B241).
+pub fn sees_member(caller: &Caller, image: &Image, member_id: &str) -> bool {
+    may_manage_members(caller, image) || caller.project.as_deref() == Some(member_id)
 }
 
 pub fn not_owner() -> ApiError {
@@ -59,7 +76,7 @@ pub fn may_set_owner(caller: &Caller, owner: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::state::now;
+    use crate::reference::state::{now, Member};
 
     fn image(owner: Option<&str>, vis: Visibility) -> Image {
         let mut i = Image::new("i".into(), 1, now());
@@ -85,7 +102,8 @@ mod tests {
         assert!(!can_read(&b, &image(Some("A"), Visibility::Private)));
         let mut shared = image(Some("A"), Visibility::Shared);
         assert!(!can_read(&b, &shared));
-        shared.members.insert("B".into(), MemberStatus::Pending);
+        shared.members.insert("B".into(), Member::pending(now()));
+        assert_eq!(membership(&b, &shared), Some(MemberStatus::Pending));
         assert!(can_read(&b, &shared));
         shared.visibility = Visibility::Private;
         assert!(!can_read(&b, &shared));
@@ -112,5 +130,21 @@ mod tests {
         assert!(!may_set_owner(&a, Some("B")));
         assert!(!may_set_owner(&a, None));
         assert!(may_set_owner(&Caller::noauth(), Some("X")));
+    }
+
+    #[test]
+    fn member_rules() {
+        let (a, b, c) = (member("A"), member("B"), member("C"));
+        let img = image(Some("A"), Visibility::Shared);
+        assert!(may_manage_members(&a, &img));
+        assert!(!may_manage_members(&b, &img));
+        assert!(may_manage_members(&Caller::noauth(), &img));
+        assert!(may_answer(&b, "B"));
+        assert!(!may_answer(&a, "B"));
+        assert!(!may_answer(&c, "B"));
+        assert!(may_answer(&Caller::noauth(), "B"));
+        assert!(sees_member(&a, &img, "B"));
+        assert!(sees_member(&b, &img, "B"));
+        assert!(!sees_member(&b, &img, "C"));
     }
 }

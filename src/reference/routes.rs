@@ -18,7 +18,7 @@ use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{images, list, tags, versions};
+use super::{images, list, members, tags, versions};
 
 /// Largest request body read into memory.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -39,6 +39,10 @@ pub enum Route {
     Images,
     Image(String),
     ImageTag(String, String),
+    /// `/v2/images/{id}/members`.
+    ImageMembers(String),
+    /// `/v2/images/{id}/members/{member_id}`.
+    ImageMember(String, String),
     /// A tag segment that is not valid percent-encoded UTF-8.
     BadTag,
 }
@@ -56,6 +60,8 @@ impl Route {
             Route::Images => Some("GET, POST"),
             Route::Image(_) => Some("GET, PATCH, DELETE"),
             Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
+            Route::ImageMembers(_) => Some("GET, POST"),
+            Route::ImageMember(..) => Some("GET, PUT, DELETE"),
             _ => None,
         }
     }
@@ -87,6 +93,15 @@ pub fn resolve(path: &str) -> Route {
             Some(id) => Route::Image(id),
             None => Route::NotFound,
         },
+        ["images", id, "members"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageMembers)
+        }
+        ["images", id, "members", member] if !id.is_empty() && !member.is_empty() => {
+            match (decode(id), decode(member)) {
+                (Some(id), Some(member)) => Route::ImageMember(id, member),
+                _ => Route::NotFound,
+            }
+        }
         ["images", id, "tags", tag] if !id.is_empty() && !tag.is_empty() => {
             let Some(id) = decode(id) else {
                 return Route::NotFound;
@@ -168,6 +183,11 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::Image(id) if *method == Method::DELETE => images::delete(app, ctx, id),
         Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
         Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
+        Route::ImageMembers(id) if *method == Method::GET => members::index(app, ctx, id),
+        Route::ImageMembers(id) if *method == Method::POST => members::create(app, ctx, id),
+        Route::ImageMember(id, m) if *method == Method::GET => members::show(app, ctx, id, m),
+        Route::ImageMember(id, m) if *method == Method::PUT => members::update(app, ctx, id, m),
+        Route::ImageMember(id, m) if *method == Method::DELETE => members::delete(app, ctx, id, m),
         Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
             ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
         ),
@@ -205,6 +225,15 @@ mod tests {
         assert_eq!(resolve("/v2/images/abc/tags/%FF"), Route::BadTag);
         assert_eq!(resolve("/v2/images/abc/tags"), Route::NotFound);
         assert_eq!(resolve("/v2/images/abc/file"), Route::NotFound);
+        assert_eq!(
+            resolve("/v2/images/abc/members"),
+            Route::ImageMembers("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/members/p%201"),
+            Route::ImageMember("abc".into(), "p 1".into())
+        );
+        assert_eq!(resolve("/v2/images/abc/members/"), Route::NotFound);
         assert_eq!(
             resolve("/v2/schemas/image"),
             Route::Schema(SchemaName::Image)

@@ -173,6 +173,33 @@ impl MemberStatus {
             _ => None,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Accepted => "accepted",
+            MemberStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// One project an image is shared with: its answer and when the entry was made and changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Member {
+    /// A new, pending membership.
+    pub fn pending(at: DateTime<Utc>) -> Self {
+        Member {
+            status: MemberStatus::Pending,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// Attributes that come from image data (upload/import). All unset until data exists.
@@ -207,8 +234,9 @@ pub struct Image {
     /// Additional (custom) properties; values are always strings.
     pub extra: BTreeMap<String, String>,
     pub data: ImageData,
-    /// Projects the image is shared with (only meaningful while visibility is `shared`).
-    pub members: BTreeMap<String, MemberStatus>,
+    /// Projects the image is shared with, by project id. The entries survive a change of
+    /// visibility but only grant access while the image is `shared` (B254).
+    pub members: BTreeMap<String, Member>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted: bool,
