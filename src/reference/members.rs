@@ -227,10 +227,97 @@ mod tests {
     fn update_bodies() {
         assert!(requested_status(&json!({})).is_err());
         assert!(requested_status(&json!([])).is_err());
-        let s = requested_status(&json!({"status": "accepted"})).unwrap();
+        let body = json!({"status": "accepted"});
+        let s = requested_status(&body).unwrap();
         assert_eq!(parse_status(s).unwrap(), MemberStatus::Accepted);
         for bad in [json!("ACCEPTED"), json!("bogus"), json!(1), Value::Null] {
             assert!(parse_status(&bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A request from `project` (`None`: the noauth administrator).
+    fn ctx(method: &str, project: Option<&str>, body: Option<Value>) -> Ctx {
+        let mut req = axum::http::Request::builder().method(method).uri("/");
+        if let Some(p) = project {
+            req = req
+                .header("x-identity-status", "Confirmed")
+                .header("x-project-id", p)
+                .header("x-roles", "member");
+        }
+        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+        let (parts, _) = req.body(()).unwrap().into_parts();
+        Ctx::new(&parts, axum::body::Bytes::from(bytes))
+    }
+
+    fn status(r: ApiResult<Response>) -> StatusCode {
+        r.map_or_else(|e| e.status, |r| r.status())
+    }
+
+    #[test]
+    fn sharing_flow() {
+        let app = AppState::new(Default::default());
+        let mut img = Image::new("i".into(), 1, now());
+        img.owner = Some("A".into());
+        app.store().insert(img);
+        let add = |who, member: &str| {
+            status(create(
+                &app,
+                &ctx("POST", who, Some(json!({ "member": member }))),
+                "i",
+            ))
+        };
+        let answer = |who, member: &str, s: &str| {
+            status(update(
+                &app,
+                &ctx("PUT", who, Some(json!({ "status": s }))),
+                "i",
+                member,
+            ))
+        };
+        assert_eq!(add(Some("C"), "C"), StatusCode::NOT_FOUND);
+        assert_eq!(add(Some("A"), "B"), StatusCode::OK);
+        assert_eq!(add(Some("A"), "B"), StatusCode::CONFLICT);
+        assert_eq!(add(Some("B"), "C"), StatusCode::FORBIDDEN);
+        assert_eq!(answer(Some("A"), "B", "accepted"), StatusCode::FORBIDDEN);
+        assert_eq!(answer(Some("C"), "B", "accepted"), StatusCode::NOT_FOUND);
+        assert_eq!(answer(Some("B"), "B", "bogus"), StatusCode::BAD_REQUEST);
+        assert_eq!(answer(Some("B"), "B", "accepted"), StatusCode::OK);
+        assert_eq!(answer(None, "B", "rejected"), StatusCode::OK);
+        let entry = app.store().get_live("i").unwrap().members["B"];
+        assert_eq!(entry.status, MemberStatus::Rejected);
+        let show = |who, member: &str| status(show(&app, &ctx("GET", who, None), "i", member));
+        assert_eq!(show(Some("B"), "B"), StatusCode::OK);
+        assert_eq!(show(Some("A"), "X"), StatusCode::NOT_FOUND);
+        let remove =
+            |who, member: &str| status(delete(&app, &ctx("DELETE", who, None), "i", member));
+        assert_eq!(remove(Some("B"), "B"), StatusCode::FORBIDDEN);
+        assert_eq!(remove(Some("A"), "B"), StatusCode::NO_CONTENT);
+        assert_eq!(remove(Some("A"), "B"), StatusCode::NOT_FOUND);
+        assert_eq!(show(Some("B"), "B"), StatusCode::NOT_FOUND);
+
+        app.store().get_live_mut("i").unwrap().visibility = Visibility::Private;
+        let list = |who| status(index(&app, &ctx("GET", who, None), "i"));
+        assert_eq!(list(Some("A")), StatusCode::FORBIDDEN);
+        assert_eq!(list(Some("B")), StatusCode::NOT_FOUND);
+        assert_eq!(add(Some("A"), "C"), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn member_quota() {
+        let app = AppState::new(Default::default());
+        app.store().insert(Image::new("i".into(), 1, now()));
+        for n in 0..=MEMBER_QUOTA {
+            let r = create(
+                &app,
+                &ctx("POST", None, Some(json!({ "member": format!("p{n}") }))),
+                "i",
+            );
+            let want = if n < MEMBER_QUOTA {
+                StatusCode::OK
+            } else {
+                StatusCode::PAYLOAD_TOO_LARGE
+            };
+            assert_eq!(status(r), want, "member {n}");
         }
     }
 
