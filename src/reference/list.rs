@@ -466,18 +466,9 @@ fn parse_iso(s: &str) -> Option<DateTime<Utc>> {
 
 /// Whether the caller sees `image` in a list with these filters (visibility rules only).
 fn listed(caller: &Caller, image: &Image, filters: &Filters) -> bool {
-    let own = policy::owns(caller, image);
-    let visible = caller.is_admin
-        || own
-        || match image.visibility {
-            Visibility::Public | Visibility::Community => true,
-            Visibility::Private => false,
-            Visibility::Shared => policy::membership(caller, image)
-                .is_some_and(|s| filters.member_status.is_none_or(|want| want == s)),
-        };
-    visible
+    policy::can_list(caller, image, filters.member_status)
         && match filters.visibility {
-            VisibilityFilter::Default => image.visibility != Visibility::Community || own,
+            VisibilityFilter::Default => policy::in_default_list(caller, image),
             VisibilityFilter::All => true,
             VisibilityFilter::Only(v) => image.visibility == v,
             VisibilityFilter::Nothing => false,

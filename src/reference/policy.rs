@@ -33,6 +33,26 @@ pub fn can_read(caller: &Caller, image: &Image) -> bool {
         || membership(caller, image).is_some()
 }
 
+/// List rule: admins list everything; others list public and community images, their own
+/// project's images, and images shared with them whose membership status matches the
+/// `member_status` filter (`None` = any status) (B161, B165, B166, B250–B252).
+pub fn can_list(caller: &Caller, image: &Image, member_status: Option<MemberStatus>) -> bool {
+    caller.is_admin
+        || owns(caller, image)
+        || match image.visibility {
+            Visibility::Public | Visibility::Community => true,
+            Visibility::Private => false,
+            Visibility::Shared => membership(caller, image)
+                .is_some_and(|s| member_status.is_none_or(|want| want == s)),
+        }
+}
+
+/// A list without a `visibility` filter leaves out other projects' community images
+/// (B161, B255); the owner's own community images stay.
+pub fn in_default_list(caller: &Caller, image: &Image) -> bool {
+    image.visibility != Visibility::Community || owns(caller, image)
+}
+
 /// Write rule for metadata, tags and delete: admin or owner (B117, B126, B143).
 pub fn can_write(caller: &Caller, image: &Image) -> bool {
     caller.is_admin || owns(caller, image)
@@ -130,6 +150,35 @@ mod tests {
         assert!(!may_set_owner(&a, Some("B")));
         assert!(!may_set_owner(&a, None));
         assert!(may_set_owner(&Caller::noauth(), Some("X")));
+    }
+
+    #[test]
+    fn list_rules() {
+        let (a, b) = (member("A"), member("B"));
+        let accepted = Some(MemberStatus::Accepted);
+        assert!(can_list(
+            &a,
+            &image(Some("A"), Visibility::Private),
+            accepted
+        ));
+        assert!(!can_list(&b, &image(Some("A"), Visibility::Private), None));
+        assert!(can_list(
+            &b,
+            &image(Some("A"), Visibility::Public),
+            accepted
+        ));
+        let mut shared = image(Some("A"), Visibility::Shared);
+        assert!(!can_list(&b, &shared, None));
+        shared.members.insert("B".into(), Member::pending(now()));
+        assert!(!can_list(&b, &shared, accepted));
+        assert!(can_list(&b, &shared, Some(MemberStatus::Pending)));
+        assert!(can_list(&b, &shared, None));
+        assert!(can_list(&Caller::noauth(), &shared, accepted));
+        let community = image(Some("A"), Visibility::Community);
+        assert!(in_default_list(&a, &community));
+        assert!(!in_default_list(&b, &community));
+        assert!(!in_default_list(&Caller::noauth(), &community));
+        assert!(in_default_list(&b, &shared));
     }
 
     #[test]
