@@ -164,20 +164,14 @@ pub fn update(app: &AppState, ctx: &Ctx, id: &str, member_id: &str) -> ApiResult
             member_not_found(id, member_id)
         });
     }
-    let status = {
-        let entry = image
-            .members
-            .get(member_id)
-            .ok_or_else(|| member_not_found(id, member_id))?;
-        let status = parse_status(status)?;
-        Member {
-            status,
-            updated_at: now(),
-            ..*entry
-        }
-    };
-    image.members.insert(member_id.to_string(), status);
-    Ok(request::json(StatusCode::OK, &view(id, member_id, &status)))
+    let entry = image
+        .members
+        .get_mut(member_id)
+        .ok_or_else(|| member_not_found(id, member_id))?;
+    entry.status = parse_status(status)?;
+    entry.updated_at = now();
+    let answered = *entry;
+    Ok(request::json(StatusCode::OK, &view(id, member_id, &answered)))
 }
 
 /// `DELETE …/members/{member_id}`: the owner removes a member (B246–B248, B253).
