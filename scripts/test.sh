@@ -25,8 +25,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # certify NAME MODE DB THREADS: run imgconf against a fresh Glance started for it alone.
+# A trusted-headers Glance gets the personas (owner, other, third, admin); noauth gets none.
 certify() {
-  local name=$1 mode=$2 db=$3 threads=$4 dir=$WORK/$1 ep t0 rc=0
+  local name=$1 mode=$2 db=$3 threads=$4 dir=$WORK/$1 ep t0 rc=0 auth=none
+  [[ $mode == trusted ]] && auth=trusted-headers
   STARTED+=("$dir")
   if ! ep=$(scripts/glance.sh start --dir "$dir" --mode "$mode" --db "$db"); then
     FAILED+=("$name (Glance did not start)")
@@ -34,7 +36,7 @@ certify() {
   fi
   mkdir -p "reports/$name"
   t0=$(date +%s.%N)
-  target/release/imgconf run --endpoint "$ep" --test-threads "$threads" \
+  target/release/imgconf run --endpoint "$ep" --test-threads "$threads" --auth "$auth" \
     --junit "reports/$name/junit.xml" || rc=$?
   awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
   scripts/glance.sh stop --dir "$dir"
@@ -43,8 +45,8 @@ certify() {
 }
 
 certify glance-noauth noauth sqlite 1
+certify glance-trusted trusted sqlite 1
 # More runs are one line each, e.g.:
-#   certify glance-trusted trusted sqlite 1
 #   certify glance-postgres noauth postgres 4
 
 if ((${#FAILED[@]})); then
