@@ -171,7 +171,10 @@ pub fn update(app: &AppState, ctx: &Ctx, id: &str, member_id: &str) -> ApiResult
     entry.status = parse_status(status)?;
     entry.updated_at = now();
     let answered = *entry;
-    Ok(request::json(StatusCode::OK, &view(id, member_id, &answered)))
+    Ok(request::json(
+        StatusCode::OK,
+        &view(id, member_id, &answered),
+    ))
 }
 
 /// `DELETE …/members/{member_id}`: the owner removes a member (B246–B248, B253).

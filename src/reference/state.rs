@@ -165,13 +165,14 @@ pub enum MemberStatus {
 }
 
 impl MemberStatus {
+    pub const ALL: [MemberStatus; 3] = [
+        MemberStatus::Pending,
+        MemberStatus::Accepted,
+        MemberStatus::Rejected,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(MemberStatus::Pending),
-            "accepted" => Some(MemberStatus::Accepted),
-            "rejected" => Some(MemberStatus::Rejected),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
