@@ -466,18 +466,9 @@ fn parse_iso(s: &str) -> Option<DateTime<Utc>> {
 
 /// Whether the caller sees `image` in a list with these filters (visibility rules only).
 fn listed(caller: &Caller, image: &Image, filters: &Filters) -> bool {
-    let own = policy::owns(caller, image);
-    let visible = caller.is_admin
-        || own
-        || match image.visibility {
-            Visibility::Public | Visibility::Community => true,
-            Visibility::Private => false,
-            Visibility::Shared => policy::membership(caller, image)
-                .is_some_and(|s| filters.member_status.is_none_or(|want| want == s)),
-        };
-    visible
+    policy::can_list(caller, image, filters.member_status)
         && match filters.visibility {
-            VisibilityFilter::Default => image.visibility != Visibility::Community || own,
+            VisibilityFilter::Default => policy::in_default_list(caller, image),
             VisibilityFilter::All => true,
             VisibilityFilter::Only(v) => image.visibility == v,
             VisibilityFilter::Nothing => false,
@@ -636,7 +627,7 @@ pub fn index(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::state::now;
+    use crate::reference::state::{now, Member};
 
     fn q(raw: &str) -> ApiResult<ListQuery> {
         parse_query(Some(raw))
@@ -926,16 +917,18 @@ mod tests {
             .get_live_mut("b-shared")
             .unwrap()
             .members
-            .insert("A".into(), MemberStatus::Pending);
+            .insert("A".into(), Member::pending(at));
         assert!(!list!(&a, "").contains(&"b-shared".to_string()));
         assert!(
             list!(&a, "visibility=shared&member_status=pending").contains(&"b-shared".to_string())
         );
-        store
-            .get_live_mut("b-shared")
-            .unwrap()
-            .members
-            .insert("A".into(), MemberStatus::Accepted);
+        store.get_live_mut("b-shared").unwrap().members.insert(
+            "A".into(),
+            Member {
+                status: MemberStatus::Accepted,
+                ..Member::pending(at)
+            },
+        );
         assert!(list!(&a, "").contains(&"b-shared".to_string()));
 
         store.get_live_mut("b-pub").unwrap().os_hidden = true;

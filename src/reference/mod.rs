@@ -14,6 +14,7 @@ pub mod faults;
 mod identity;
 mod images;
 mod list;
+mod members;
 mod metadefs;
 mod patch;
 mod policy;

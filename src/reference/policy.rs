@@ -20,7 +20,8 @@ pub fn membership(caller: &Caller, image: &Image) -> Option<MemberStatus> {
     caller
         .project
         .as_ref()
-        .and_then(|p| image.members.get(p).copied())
+        .and_then(|p| image.members.get(p))
+        .map(|m| m.status)
 }
 
 /// Show rule: admins read everything; others read public and community images, their own
@@ -32,9 +33,45 @@ pub fn can_read(caller: &Caller, image: &Image) -> bool {
         || membership(caller, image).is_some()
 }
 
+/// List rule: admins list everything; others list public and community images, their own
+/// project's images, and images shared with them whose membership status matches the
+/// `member_status` filter (`None` = any status) (B161, B165, B166, B250–B252).
+pub fn can_list(caller: &Caller, image: &Image, member_status: Option<MemberStatus>) -> bool {
+    caller.is_admin
+        || owns(caller, image)
+        || match image.visibility {
+            Visibility::Public | Visibility::Community => true,
+            Visibility::Private => false,
+            Visibility::Shared => membership(caller, image)
+                .is_some_and(|s| member_status.is_none_or(|want| want == s)),
+        }
+}
+
+/// A list without a `visibility` filter leaves out other projects' community images
+/// (B161, B255); the owner's own community images stay.
+pub fn in_default_list(caller: &Caller, image: &Image) -> bool {
+    image.visibility != Visibility::Community || owns(caller, image)
+}
+
 /// Write rule for metadata, tags and delete: admin or owner (B117, B126, B143).
 pub fn can_write(caller: &Caller, image: &Image) -> bool {
     caller.is_admin || owns(caller, image)
+}
+
+/// Adding and removing members is for the owner (or an admin); a member may not even remove
+/// itself (B232, B234, B247).
+pub fn may_manage_members(caller: &Caller, image: &Image) -> bool {
+    can_write(caller, image)
+}
+
+/// Only the member project answers a share (an admin may too); the owner may not (B242, B244).
+pub fn may_answer(caller: &Caller, member_id: &str) -> bool {
+    caller.is_admin || caller.project.as_deref() == Some(member_id)
+}
+
+/// Owners and admins see every member entry; a member sees only its own (B238, B241).
+pub fn sees_member(caller: &Caller, image: &Image, member_id: &str) -> bool {
+    may_manage_members(caller, image) || caller.project.as_deref() == Some(member_id)
 }
 
 pub fn not_owner() -> ApiError {
@@ -59,7 +96,7 @@ pub fn may_set_owner(caller: &Caller, owner: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::state::now;
+    use crate::reference::state::{now, Member};
 
     fn image(owner: Option<&str>, vis: Visibility) -> Image {
         let mut i = Image::new("i".into(), 1, now());
@@ -85,7 +122,8 @@ mod tests {
         assert!(!can_read(&b, &image(Some("A"), Visibility::Private)));
         let mut shared = image(Some("A"), Visibility::Shared);
         assert!(!can_read(&b, &shared));
-        shared.members.insert("B".into(), MemberStatus::Pending);
+        shared.members.insert("B".into(), Member::pending(now()));
+        assert_eq!(membership(&b, &shared), Some(MemberStatus::Pending));
         assert!(can_read(&b, &shared));
         shared.visibility = Visibility::Private;
         assert!(!can_read(&b, &shared));
@@ -112,5 +150,50 @@ mod tests {
         assert!(!may_set_owner(&a, Some("B")));
         assert!(!may_set_owner(&a, None));
         assert!(may_set_owner(&Caller::noauth(), Some("X")));
+    }
+
+    #[test]
+    fn list_rules() {
+        let (a, b) = (member("A"), member("B"));
+        let accepted = Some(MemberStatus::Accepted);
+        assert!(can_list(
+            &a,
+            &image(Some("A"), Visibility::Private),
+            accepted
+        ));
+        assert!(!can_list(&b, &image(Some("A"), Visibility::Private), None));
+        assert!(can_list(
+            &b,
+            &image(Some("A"), Visibility::Public),
+            accepted
+        ));
+        let mut shared = image(Some("A"), Visibility::Shared);
+        assert!(!can_list(&b, &shared, None));
+        shared.members.insert("B".into(), Member::pending(now()));
+        assert!(!can_list(&b, &shared, accepted));
+        assert!(can_list(&b, &shared, Some(MemberStatus::Pending)));
+        assert!(can_list(&b, &shared, None));
+        assert!(can_list(&Caller::noauth(), &shared, accepted));
+        let community = image(Some("A"), Visibility::Community);
+        assert!(in_default_list(&a, &community));
+        assert!(!in_default_list(&b, &community));
+        assert!(!in_default_list(&Caller::noauth(), &community));
+        assert!(in_default_list(&b, &shared));
+    }
+
+    #[test]
+    fn member_rules() {
+        let (a, b, c) = (member("A"), member("B"), member("C"));
+        let img = image(Some("A"), Visibility::Shared);
+        assert!(may_manage_members(&a, &img));
+        assert!(!may_manage_members(&b, &img));
+        assert!(may_manage_members(&Caller::noauth(), &img));
+        assert!(may_answer(&b, "B"));
+        assert!(!may_answer(&a, "B"));
+        assert!(!may_answer(&c, "B"));
+        assert!(may_answer(&Caller::noauth(), "B"));
+        assert!(sees_member(&a, &img, "B"));
+        assert!(sees_member(&b, &img, "B"));
+        assert!(!sees_member(&b, &img, "C"));
     }
 }

@@ -19,7 +19,7 @@ use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{actions, data, images, list, metadefs, tags, versions};
+use super::{actions, data, images, list, members, metadefs, tags, versions};
 
 /// Largest request body read into memory.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -44,6 +44,10 @@ pub enum Route {
     ImageFile(String),
     /// `/v2/images/{id}/actions/{deactivate|reactivate}`; other actions are unknown paths.
     ImageAction(String, Action),
+    /// `/v2/images/{id}/members`.
+    ImageMembers(String),
+    /// `/v2/images/{id}/members/{member_id}`.
+    ImageMember(String, String),
     /// A tag segment that is not valid percent-encoded UTF-8.
     BadTag,
     /// Metadata definitions and their schemas (`/v2/metadefs/…`, `/v2/schemas/metadefs/…`).
@@ -65,6 +69,8 @@ impl Route {
             Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
             Route::ImageFile(_) => Some("GET, PUT"),
             Route::ImageAction(..) => Some("POST"),
+            Route::ImageMembers(_) => Some("GET, POST"),
+            Route::ImageMember(..) => Some("GET, PUT, DELETE"),
             _ => None,
         }
     }
@@ -100,6 +106,15 @@ pub fn resolve(path: &str) -> Route {
             Some(id) => Route::Image(id),
             None => Route::NotFound,
         },
+        ["images", id, "members"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageMembers)
+        }
+        ["images", id, "members", member] if !id.is_empty() && !member.is_empty() => {
+            match (decode(id), decode(member)) {
+                (Some(id), Some(member)) => Route::ImageMember(id, member),
+                _ => Route::NotFound,
+            }
+        }
         ["images", id, "tags", tag] if !id.is_empty() && !tag.is_empty() => {
             let Some(id) = decode(id) else {
                 return Route::NotFound;
@@ -196,6 +211,11 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::ImageAction(id, action) if *method == Method::POST => {
             actions::run(app, ctx, id, *action)
         }
+        Route::ImageMembers(id) if *method == Method::GET => members::index(app, ctx, id),
+        Route::ImageMembers(id) if *method == Method::POST => members::create(app, ctx, id),
+        Route::ImageMember(id, m) if *method == Method::GET => members::show(app, ctx, id, m),
+        Route::ImageMember(id, m) if *method == Method::PUT => members::update(app, ctx, id, m),
+        Route::ImageMember(id, m) if *method == Method::DELETE => members::delete(app, ctx, id, m),
         Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
             ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
         ),
@@ -242,6 +262,15 @@ mod tests {
         );
         assert_eq!(resolve("/v2/images/abc/actions/bogus"), Route::NotFound);
         assert_eq!(resolve("/v2/images/abc/actions"), Route::NotFound);
+        assert_eq!(
+            resolve("/v2/images/abc/members"),
+            Route::ImageMembers("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/members/p%201"),
+            Route::ImageMember("abc".into(), "p 1".into())
+        );
+        assert_eq!(resolve("/v2/images/abc/members/"), Route::NotFound);
         assert_eq!(
             resolve("/v2/schemas/image"),
             Route::Schema(SchemaName::Image)

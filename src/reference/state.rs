@@ -172,12 +172,40 @@ pub enum MemberStatus {
 }
 
 impl MemberStatus {
+    pub const ALL: [MemberStatus; 3] = [
+        MemberStatus::Pending,
+        MemberStatus::Accepted,
+        MemberStatus::Rejected,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(MemberStatus::Pending),
-            "accepted" => Some(MemberStatus::Accepted),
-            "rejected" => Some(MemberStatus::Rejected),
-            _ => None,
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Accepted => "accepted",
+            MemberStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// One project an image is shared with: its answer and when the entry was made and changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Member {
+    /// A new, pending membership.
+    pub fn pending(at: DateTime<Utc>) -> Self {
+        Member {
+            status: MemberStatus::Pending,
+            created_at: at,
+            updated_at: at,
         }
     }
 }
@@ -216,8 +244,9 @@ pub struct Image {
     /// Additional (custom) properties; values are always strings.
     pub extra: BTreeMap<String, String>,
     pub data: ImageData,
-    /// Projects the image is shared with (only meaningful while visibility is `shared`).
-    pub members: BTreeMap<String, MemberStatus>,
+    /// Projects the image is shared with, by project id. The entries survive a change of
+    /// visibility but only grant access while the image is `shared` (B254).
+    pub members: BTreeMap<String, Member>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted: bool,
