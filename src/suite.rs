@@ -94,10 +94,11 @@ fn profile_file(name: &str) -> Result<SourceFile, SuiteError> {
         return Ok(SourceFile::new(name, text));
     }
     let builtin = source::builtin("profiles", "yaml");
-    let known: Vec<String> = builtin
+    let mut known: Vec<String> = builtin
         .iter()
         .filter_map(|f| f.stem().map(String::from))
         .collect();
+    known.sort();
     builtin
         .into_iter()
         .find(|f| f.stem() == Some(name))
