@@ -36,7 +36,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(rule: impl Into<String>, message: impl Into<String>) -> Finding {
+    pub fn new(rule: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {
             rule: rule.into(),
             message: message.into(),

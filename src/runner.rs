@@ -214,30 +214,16 @@ async fn run_step(
         match link {
             Ok(Some(Value::String(next))) => {
                 if page >= step.max_pages as usize {
-                    let f = Finding {
-                        rule: follow.to_string(),
-                        message: format!("still more pages after {page}: the links never end"),
-                        diff: None,
-                        schema_errors: Vec::new(),
-                    };
-                    let end = summarize(std::slice::from_ref(&f));
-                    record.findings.push(f);
-                    return (record, end);
+                    let why = format!("still more pages after {page}: the links never end");
+                    return fail_with(record, Finding::new(follow.to_string(), why));
                 }
                 url = ctx.target.url(&next);
                 page += 1;
             }
             Ok(None) | Ok(Some(Value::Null)) => break,
             Ok(Some(other)) => {
-                let f = Finding {
-                    rule: follow.to_string(),
-                    message: format!("expected a link (string), got {other}"),
-                    diff: None,
-                    schema_errors: Vec::new(),
-                };
-                let end = summarize(std::slice::from_ref(&f));
-                record.findings.push(f);
-                return (record, end);
+                let why = format!("expected a link (string), got {other}");
+                return fail_with(record, Finding::new(follow.to_string(), why));
             }
             Err(e) => return (record, StepEnd::Errored(e)),
         }
@@ -512,12 +498,17 @@ fn capture(
 }
 
 fn capture_finding(name: &str, path: &crate::valuepath::ValuePath, why: &str) -> Finding {
-    Finding {
-        rule: format!("capture {name}"),
-        message: format!("cannot capture `{name}` from {path}: {why}"),
-        diff: None,
-        schema_errors: Vec::new(),
-    }
+    Finding::new(
+        format!("capture {name}"),
+        format!("cannot capture `{name}` from {path}: {why}"),
+    )
+}
+
+/// Ends a step on one finding.
+fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
+    let end = summarize(std::slice::from_ref(&f));
+    record.findings.push(f);
+    (record, end)
 }
 
 fn summarize(findings: &[Finding]) -> StepEnd {

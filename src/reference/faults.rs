@@ -209,6 +209,15 @@ impl Reply {
         }
     }
 
+    /// Removes a top-level member of a JSON object body.
+    fn remove_key(&mut self, key: &str) {
+        self.edit_json(|v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove(key);
+            }
+        });
+    }
+
     /// Applies `f` to every image entity in the body (a single image or a list page).
     fn edit_images(&mut self, f: impl Fn(&mut serde_json::Map<String, Value>)) {
         self.edit_json(|v| {
@@ -699,11 +708,7 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["images.list::pagination-visits-every-image-once"],
         bend: Bend::Response(|c, r| {
             if c.is(Method::GET, IMAGES) {
-                r.edit_json(|v| {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("next");
-                    }
-                });
+                r.remove_key("next");
             }
         }),
     },
@@ -745,11 +750,7 @@ pub static FAULTS: &[Fault] = &[
         ],
         bend: Bend::Response(|c, r| {
             if c.is(Method::GET, IMAGES) {
-                r.edit_json(|v| {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("first");
-                    }
-                });
+                r.remove_key("first");
             }
         }),
     },
@@ -773,11 +774,7 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["schemas::image-schema-has-the-documented-shape"],
         bend: Bend::Response(|c, r| {
             if c.is(Method::GET, &["v2", "schemas", "image"]) {
-                r.edit_json(|v| {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("links");
-                    }
-                });
+                r.remove_key("links");
             }
         }),
     },
