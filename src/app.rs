@@ -340,6 +340,9 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
             eprintln!("imgconf: cannot append to GITHUB_STEP_SUMMARY: {e}");
         }
     }
+    if !args.libtest.quiet {
+        eprint!("{}", report::text::area_summary(report));
+    }
     let deviations = report::text::deviations(&report.cases);
     if !deviations.is_empty() {
         eprintln!(

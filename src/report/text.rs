@@ -104,3 +104,27 @@ pub fn deviations(results: &[CaseResult]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The run per API area, for the end of the console output.
+pub fn area_summary(r: &super::results::RunReport) -> String {
+    use super::results::Counts;
+    let rows: Vec<(String, Counts)> = r
+        .areas()
+        .into_iter()
+        .map(|(a, cases)| (a.to_string(), Counts::of(cases.iter().copied())))
+        .chain(std::iter::once(("all".to_string(), r.counts.clone())))
+        .collect();
+    let width = rows.iter().map(|(a, _)| a.len()).max().unwrap_or(4);
+    let mut s = format!(
+        "\n{:width$}  {:>6} {:>6} {:>6} {:>6} {:>7} {:>10}\n",
+        "area", "cases", "passed", "failed", "errors", "skipped", "deviations"
+    );
+    for (a, c) in rows {
+        let _ = writeln!(
+            s,
+            "{a:width$}  {:>6} {:>6} {:>6} {:>6} {:>7} {:>10}",
+            c.total, c.passed, c.failed, c.errors, c.skipped, c.deviations
+        );
+    }
+    s
+}
