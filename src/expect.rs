@@ -18,8 +18,12 @@ pub struct Subject<'a> {
     pub headers: &'a [(String, String)],
     /// The body parsed as JSON, or why it is not JSON.
     pub body: &'a Result<Value, String>,
-    /// The body as received.
+    /// The body as received (for a streamed response, its beginning).
     pub raw: &'a [u8],
+    /// Size and hashes of the whole response body.
+    pub received: &'a crate::http::Digest,
+    /// Size and hashes of the request body, if the step sent one.
+    pub sent: Option<&'a crate::http::Digest>,
 }
 
 /// One broken rule.
@@ -121,6 +125,11 @@ impl Checker<'_> {
                 None => return Ok(None),
             },
             (Root::Raw, Some(s)) => Value::String(String::from_utf8_lossy(s.raw).into_owned()),
+            (Root::Received(f), Some(s)) => digest_value(s.received, *f),
+            (Root::Sent(f), Some(s)) => match s.sent {
+                Some(d) => digest_value(d, *f),
+                None => return Err("this step sent no body".into()),
+            },
             (Root::Body, Some(s)) => match s.body {
                 Ok(b) => b.clone(),
                 Err(why) => return Err(format!("the body is not JSON: {why}")),
@@ -437,6 +446,15 @@ impl Checker<'_> {
                 None => fail(out, format!("expected an array, got {}", short(v))),
             }
         }
+    }
+}
+
+fn digest_value(d: &crate::http::Digest, f: crate::valuepath::DigestField) -> Value {
+    use crate::valuepath::DigestField as F;
+    match f {
+        F::Size => Value::from(d.size),
+        F::Md5 => Value::String(d.md5.clone()),
+        F::Sha512 => Value::String(d.sha512.clone()),
     }
 }
 
@@ -898,6 +916,8 @@ mod tests {
             headers: &[],
             body: &body,
             raw: b"",
+            received: &Default::default(),
+            sent: None,
         };
         let f = checker.check(&expect, Some(&subject));
         assert_eq!(f.len(), 1);
@@ -940,6 +960,8 @@ mod tests {
             headers: &[],
             body: &body,
             raw: b"not json",
+            received: &Default::default(),
+            sent: None,
         };
         let f: Vec<String> = checker
             .check(&expect, Some(&subject))

@@ -50,6 +50,9 @@ pub struct SentRequest {
     /// Body as text (cut at a bound), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Size and hashes of the whole body sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,10 +60,101 @@ pub struct Received {
     pub status: u16,
     /// Lower-case names, in arrival order; repeated headers joined with ", ".
     pub headers: Vec<(String, String)>,
+    /// The body; for a streamed response only its first bytes (the whole body is in `digest`).
     #[serde(skip)]
     pub bytes: Vec<u8>,
     pub body_len: usize,
+    /// Size and hashes of the whole body, computed as it arrived.
+    pub digest: Digest,
+    /// False when the body was streamed and only its beginning kept.
+    pub complete: bool,
     pub elapsed_ms: u128,
+}
+
+/// Size, md5 and sha512 of a body, computed incrementally.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    pub size: u64,
+    pub md5: String,
+    pub sha512: String,
+}
+
+#[derive(Clone, Default)]
+struct Hashing {
+    md5: md5::Md5,
+    sha512: sha2::Sha512,
+    size: u64,
+}
+
+impl Hashing {
+    fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest as _;
+        self.md5.update(bytes);
+        self.sha512.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    fn finish(self) -> Digest {
+        use sha2::Digest as _;
+        Digest {
+            size: self.size,
+            md5: hex::encode(self.md5.finalize()),
+            sha512: hex::encode(self.sha512.finalize()),
+        }
+    }
+}
+
+/// Digest of bytes already in memory.
+pub fn digest(bytes: &[u8]) -> Digest {
+    let mut h = Hashing::default();
+    h.update(bytes);
+    h.finish()
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Bytes(Vec<u8>),
+    /// `size` pseudo-random bytes made while sending (never held in memory whole).
+    Generated {
+        size: u64,
+        seed: u64,
+    },
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// The generated body as a stream of chunks, hashed as it goes out.
+fn generated(
+    size: u64,
+    seed: u64,
+    hashing: std::sync::Arc<std::sync::Mutex<Hashing>>,
+) -> reqwest::Body {
+    // xorshift64*: cheap, deterministic for a seed, and not compressible.
+    let mut state = seed | 1;
+    let mut left = size;
+    let chunks = futures_util::stream::iter(std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        let n = left.min(CHUNK as u64) as usize;
+        let mut buf = Vec::with_capacity(n);
+        while buf.len() < n {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            let word = state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes();
+            let take = (n - buf.len()).min(8);
+            buf.extend_from_slice(&word[..take]);
+        }
+        left -= n as u64;
+        hashing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .update(&buf);
+        Some(Ok::<_, std::io::Error>(bytes::Bytes::from(buf)))
+    }));
+    reqwest::Body::wrap_stream(chunks)
 }
 
 /// Why no response could be used.
@@ -117,24 +211,57 @@ impl Target {
         headers: &[(String, String)],
         body: Option<Vec<u8>>,
     ) -> (SentRequest, Result<Received, TransportError>) {
-        let sent = SentRequest {
+        self.send_with(method, url, headers, body.map(Outgoing::Bytes), false)
+            .await
+    }
+
+    /// Sends any body; with `stream`, a response of any size is hashed as it arrives and only its
+    /// beginning kept (instead of failing past the size bound).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Outgoing>,
+        stream: bool,
+    ) -> (SentRequest, Result<Received, TransportError>) {
+        let mut sent = SentRequest {
             method: method.to_string(),
             url: url.to_string(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.clone(), mask(n, v)))
                 .collect(),
-            body: body.as_ref().map(|b| evidence_text(b)),
+            body: None,
+            digest: None,
         };
         let mut req = self.client.request(method, url);
         for (n, v) in headers {
             req = req.header(n, v);
         }
-        if let Some(b) = body {
-            req = req.body(b);
+        let hashing = std::sync::Arc::new(std::sync::Mutex::new(Hashing::default()));
+        let mut generated_body = false;
+        match body {
+            None => {}
+            Some(Outgoing::Bytes(b)) => {
+                sent.body = Some(evidence_text(&b));
+                sent.digest = Some(digest(&b));
+                req = req.body(b);
+            }
+            Some(Outgoing::Generated { size, seed }) => {
+                sent.body = Some(format!("[{size} generated bytes, seed {seed}]"));
+                generated_body = true;
+                req = req
+                    .header(reqwest::header::CONTENT_LENGTH, size)
+                    .body(generated(size, seed, hashing.clone()));
+            }
         }
         let started = Instant::now();
-        let result = self.receive(req, url, started).await;
+        let result = self.receive(req, url, started, stream).await;
+        if generated_body {
+            let h = std::mem::take(&mut *hashing.lock().unwrap_or_else(|e| e.into_inner()));
+            sent.digest = Some(h.finish());
+        }
         (sent, result)
     }
 
@@ -143,6 +270,7 @@ impl Target {
         req: reqwest::RequestBuilder,
         url: &str,
         started: Instant,
+        stream: bool,
     ) -> Result<Received, TransportError> {
         let resp = req.send().await.map_err(|e| self.transport(url, &e))?;
         let status = resp.status().as_u16();
@@ -158,21 +286,32 @@ impl Target {
             }
         }
         let mut bytes = Vec::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        let mut hashing = Hashing::default();
+        let mut complete = true;
+        let mut chunks = resp.bytes_stream();
+        while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| self.transport(url, &e))?;
-            if bytes.len() + chunk.len() > self.config.max_body {
+            hashing.update(&chunk);
+            if complete && bytes.len() + chunk.len() <= self.config.max_body {
+                bytes.extend_from_slice(&chunk);
+            } else if stream {
+                // Keep what evidence needs; the digest has the rest.
+                bytes.truncate(EVIDENCE_BYTES);
+                complete = false;
+            } else {
                 return Err(TransportError::TooLarge {
                     limit: self.config.max_body,
                 });
             }
-            bytes.extend_from_slice(&chunk);
         }
+        let digest = hashing.finish();
         Ok(Received {
             status,
             headers,
-            body_len: bytes.len(),
+            body_len: digest.size as usize,
             bytes,
+            digest,
+            complete,
             elapsed_ms: started.elapsed().as_millis(),
         })
     }

@@ -5,7 +5,7 @@ use crate::case::plan::{Body, Request, Step};
 use crate::case::{ApiVersion, Case};
 use crate::cleanup::{Kind, Tracker};
 use crate::expect::{Checker, Finding, Subject};
-use crate::http::{Received, Target};
+use crate::http::{Outgoing, Received, Target};
 use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
 use crate::persona::{Persona, Personas};
 use crate::schema::SchemaSet;
@@ -175,7 +175,10 @@ async fn run_step(
         } else {
             request.method.clone()
         };
-        let (sent, received) = ctx.target.send(method.clone(), &url, &headers, body).await;
+        let (sent, received) = ctx
+            .target
+            .send_with(method.clone(), &url, &headers, body, request.stream)
+            .await;
         let received = match received {
             Ok(r) => r,
             Err(e) => {
@@ -188,12 +191,23 @@ async fn run_step(
                 return (record, StepEnd::Errored(why));
             }
         };
+        let sent_digest = sent.digest.clone();
         record.exchanges.push(ExchangeRecord {
             request: sent,
             response: Some(ResponseEvidence::from(&received)),
             error: None,
         });
-        let (findings, body) = judge(ctx, case, step, env, &method, &url, &headers, &received);
+        let (findings, body) = judge(
+            ctx,
+            case,
+            step,
+            env,
+            &method,
+            &url,
+            &headers,
+            sent_digest.as_ref(),
+            &received,
+        );
         if !findings.is_empty() {
             let end = summarize(&findings);
             record.findings = findings;
@@ -205,6 +219,8 @@ async fn run_step(
             headers: &received.headers,
             body: &body,
             raw: &received.bytes,
+            received: &received.digest,
+            sent: sent_digest.as_ref(),
         };
         let link = Checker {
             env,
@@ -242,6 +258,7 @@ fn judge(
     method: &reqwest::Method,
     url: &str,
     headers: &[(String, String)],
+    sent: Option<&crate::http::Digest>,
     received: &Received,
 ) -> (Vec<Finding>, Result<Value, String>) {
     let body = parse_json(received);
@@ -251,6 +268,8 @@ fn judge(
         headers: &received.headers,
         body: &body,
         raw: &received.bytes,
+        received: &received.digest,
+        sent,
     };
     // Captures come first so checks can use them; their problems are listed after the checks'.
     let capture_problems = capture(ctx, env, &step.capture, false, &subject);
@@ -293,7 +312,7 @@ async fn run_parallel(
         futures_util::future::join_all(sends.into_iter().map(|(headers, body)| async move {
             let (sent, received) = ctx
                 .target
-                .send(request.method.clone(), url, &headers, body)
+                .send_with(request.method.clone(), url, &headers, body, request.stream)
                 .await;
             (headers, sent, received)
         }))
@@ -316,6 +335,7 @@ async fn run_parallel(
                 );
             }
         };
+        let sent_digest = sent.digest.clone();
         record.exchanges.push(ExchangeRecord {
             request: sent,
             response: Some(ResponseEvidence::from(&received)),
@@ -329,6 +349,7 @@ async fn run_parallel(
             &request.method,
             url,
             &headers,
+            sent_digest.as_ref(),
             &received,
         )
         .0
@@ -342,7 +363,7 @@ async fn run_parallel(
     (record, end)
 }
 
-type Rendered = (Vec<(String, String)>, Option<Vec<u8>>);
+type Rendered = (Vec<(String, String)>, Option<Outgoing>);
 
 /// Headers and body of a request; pages after the first are plain GETs of the link.
 fn render_request(
@@ -379,23 +400,35 @@ fn render_request(
     }
     let body = match &request.body {
         None => None,
-        Some(Body::Raw(t)) => Some(
+        Some(Body::Raw(t)) => Some(Outgoing::Bytes(
             t.render_string(env)
                 .map_err(|e| format!("body: {e}"))?
                 .into_bytes(),
-        ),
+        )),
         Some(Body::Json(t)) => {
             if !has(&headers, "content-type") {
                 headers.push(("Content-Type".into(), "application/json".into()));
             }
             let v = t.render(env).map_err(|e| format!("json body: {e}"))?;
-            Some(serde_json::to_vec(&v).map_err(|e| format!("json body: {e}"))?)
+            Some(Outgoing::Bytes(
+                serde_json::to_vec(&v).map_err(|e| format!("json body: {e}"))?,
+            ))
         }
+        Some(Body::Generated { size, seed }) => Some(Outgoing::Generated {
+            size: *size,
+            seed: *seed,
+        }),
     };
     Ok((headers, body))
 }
 
 fn parse_json(r: &Received) -> Result<Value, String> {
+    if !r.complete {
+        return Err(format!(
+            "the body was streamed ({} bytes); only its size and hashes were kept",
+            r.digest.size
+        ));
+    }
     if r.bytes.is_empty() {
         return Err("the body is empty".into());
     }

@@ -14,7 +14,18 @@ pub enum Root {
     Body,
     /// The body as text (UTF-8, lossy), whatever its type.
     Raw,
+    /// Size or hash of the request body the step sent (`sent.md5`).
+    Sent(DigestField),
+    /// Size or hash of the whole response body, also when it was streamed (`received.sha512`).
+    Received(DigestField),
     Var(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestField {
+    Size,
+    Md5,
+    Sha512,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +58,24 @@ impl FromStr for ValuePath {
             "status" => Root::Status,
             "body" => Root::Body,
             "raw" => Root::Raw,
+            "sent" | "received" => {
+                let field = match rest {
+                    ".size" => DigestField::Size,
+                    ".md5" => DigestField::Md5,
+                    ".sha512" => DigestField::Sha512,
+                    _ => {
+                        return Err(format!(
+                            "`{head}` is followed by `.size`, `.md5` or `.sha512`"
+                        ))
+                    }
+                };
+                rest = "";
+                if head == "sent" {
+                    Root::Sent(field)
+                } else {
+                    Root::Received(field)
+                }
+            }
             "headers" | "vars" => {
                 let Some(r) = rest.strip_prefix('.') else {
                     return Err(format!("`{head}` must be followed by `.name`"));
@@ -180,6 +209,7 @@ mod tests {
             ("body.images[0", "unclosed"),
             ("status.x", "nothing may follow"),
             ("raw.x", "nothing may follow `raw`"),
+            ("sent.crc", "followed by `.size`"),
             ("headers.", "needs a name"),
             ("headers.a.b", "no parts"),
             ("body..x", "empty key"),

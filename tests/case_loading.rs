@@ -232,7 +232,11 @@ fn json_and_raw_body_together_are_refused() {
     let e = one_error(&case_with_step(
         "      - request: {method: POST, path: /, json: {}, body: x}\n",
     ));
-    assert!(e.message.contains("give `json` or `body`, not both"), "{e}");
+    assert!(
+        e.message
+            .contains("give one of `json`, `body` or `generate`, not several"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -275,6 +279,35 @@ fn unknown_persona_is_reported() {
     assert!(
         e.message
             .contains("`boss` is not a persona (personas: owner, other, third, admin)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn parallel_needs_a_request_and_a_sane_count() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        parallel: 1000\n",
+    ));
+    assert_eq!(e.field, "cases[0].steps[0].parallel");
+    assert!(
+        e.message
+            .contains("`parallel` sends 2 to 64 copies at once"),
+        "{e}"
+    );
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        parallel: 2\n        follow: body.next\n",
+    ));
+    assert!(e.message.contains("cannot go with `follow`"), "{e}");
+}
+
+#[test]
+fn digest_paths_name_their_field() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        capture: {x: sent.crc32}\n",
+    ));
+    assert!(
+        e.message
+            .contains("`sent` is followed by `.size`, `.md5` or `.sha512`"),
         "{e}"
     );
 }

@@ -389,18 +389,28 @@ impl Ctx<'_> {
                 headers.push((name.clone(), t));
             }
         }
-        let body = match (&r.json, &r.body) {
-            (Some(_), Some(_)) => {
-                self.error(&format!("{at}.body"), "give `json` or `body`, not both");
-                None
-            }
-            (Some(j), None) => self.json(&format!("{at}.json"), j, defined).map(Body::Json),
-            (None, Some(b)) => self
-                .template(&format!("{at}.body"), b, defined)
-                .map(Body::Raw),
-            (None, None) => None,
+        let bodies = usize::from(r.json.is_some())
+            + usize::from(r.body.is_some())
+            + usize::from(r.generate.is_some());
+        let body = if bodies > 1 {
+            self.error(
+                &format!("{at}.body"),
+                "give one of `json`, `body` or `generate`, not several",
+            );
+            None
+        } else if let Some(j) = &r.json {
+            self.json(&format!("{at}.json"), j, defined).map(Body::Json)
+        } else if let Some(b) = &r.body {
+            self.template(&format!("{at}.body"), b, defined)
+                .map(Body::Raw)
+        } else {
+            r.generate.as_ref().map(|g| Body::Generated {
+                size: g.bytes,
+                seed: g.seed,
+            })
         };
         Some(Request {
+            stream: r.stream,
             method: method?,
             path: path?,
             headers,

@@ -102,6 +102,24 @@ pub struct RequestDef {
     /// Raw text body, sent as is (templated).
     #[serde(default)]
     pub body: Option<String>,
+    /// A body of pseudo-random bytes made while sending (image data of any size, never held in
+    /// memory whole); `sent.md5`, `sent.sha512` and `sent.size` describe it afterwards.
+    #[serde(default)]
+    pub generate: Option<GenerateDef>,
+    /// Read the response as a stream: hash and count all of it (`received.*`), keep only its
+    /// beginning, whatever its size.
+    #[serde(default)]
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateDef {
+    /// How many bytes.
+    pub bytes: u64,
+    /// Generator seed: the same seed gives the same bytes.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

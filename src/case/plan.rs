@@ -82,12 +82,15 @@ pub struct Request {
     pub path: Template,
     pub headers: Vec<(String, Template)>,
     pub body: Option<Body>,
+    /// Hash and count the response instead of holding it.
+    pub stream: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum Body {
     Json(JsonTemplate),
     Raw(Template),
+    Generated { size: u64, seed: u64 },
 }
 
 #[derive(Debug, Clone, Default)]

@@ -681,6 +681,32 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "download-corrupted",
+        breaks: "downloaded image data differs from what was uploaded (one byte flipped)",
+        caught_by: &["images.data"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, &["v2", "images", "*", "file"]) && !r.body.is_empty() {
+                let mut bytes = r.body.to_vec();
+                bytes[0] ^= 0xff;
+                r.body = Bytes::from(bytes);
+            }
+        }),
+    },
+    Fault {
+        name: "checksum-wrong",
+        breaks: "an image's `checksum` is not the md5 of its data",
+        caught_by: &["images.data"],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    if o.get("checksum").is_some_and(Value::is_string) {
+                        o.insert("checksum".into(), "0123456789abcdef0123456789abcdef".into());
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
         name: "limit-ignored",
         breaks: "the list ignores `limit` and returns every match in one page",
         caught_by: &["images.list::pagination-visits-every-image-once"],
