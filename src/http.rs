@@ -64,8 +64,9 @@ pub struct Received {
     #[serde(skip)]
     pub bytes: Vec<u8>,
     pub body_len: usize,
-    /// Size and hashes of the whole body, computed as it arrived.
-    pub digest: Digest,
+    /// Size and hashes of the whole body, computed as it arrived; only for streamed responses
+    /// (for the others [`Received::digest`] computes them from `bytes` when asked).
+    pub streamed: Option<Digest>,
     /// False when the body was streamed and only its beginning kept.
     pub complete: bool,
     pub elapsed_ms: u128,
@@ -101,6 +102,13 @@ impl Hashing {
             md5: hex::encode(self.md5.finalize()),
             sha512: hex::encode(self.sha512.finalize()),
         }
+    }
+}
+
+impl Received {
+    /// Size and hashes of the whole body.
+    pub fn digest(&self) -> Digest {
+        self.streamed.clone().unwrap_or_else(|| digest(&self.bytes))
     }
 }
 
@@ -291,7 +299,9 @@ impl Target {
         let mut chunks = resp.bytes_stream();
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| self.transport(url, &e))?;
-            hashing.update(&chunk);
+            if stream {
+                hashing.update(&chunk);
+            }
             if complete && bytes.len() + chunk.len() <= self.config.max_body {
                 bytes.extend_from_slice(&chunk);
             } else if stream {
@@ -304,13 +314,13 @@ impl Target {
                 });
             }
         }
-        let digest = hashing.finish();
+        let streamed = stream.then(|| hashing.finish());
         Ok(Received {
             status,
             headers,
-            body_len: digest.size as usize,
+            body_len: streamed.as_ref().map_or(bytes.len(), |d| d.size as usize),
             bytes,
-            digest,
+            streamed,
             complete,
             elapsed_ms: started.elapsed().as_millis(),
         })
@@ -407,6 +417,7 @@ mod tests {
                 ("X-Auth-Token".into(), mask("X-Auth-Token", "s3cret")),
             ],
             body: Some(r#"[{"op":"add","path":"/it's","value":"x"}]"#.into()),
+            digest: None,
         };
         let c = r.curl();
         assert!(

@@ -219,7 +219,7 @@ async fn run_step(
             headers: &received.headers,
             body: &body,
             raw: &received.bytes,
-            received: &received.digest,
+            received: received.streamed.as_ref(),
             sent: sent_digest.as_ref(),
         };
         let link = Checker {
@@ -268,7 +268,7 @@ fn judge(
         headers: &received.headers,
         body: &body,
         raw: &received.bytes,
-        received: &received.digest,
+        received: received.streamed.as_ref(),
         sent,
     };
     // Captures come first so checks can use them; their problems are listed after the checks'.
@@ -426,7 +426,7 @@ fn parse_json(r: &Received) -> Result<Value, String> {
     if !r.complete {
         return Err(format!(
             "the body was streamed ({} bytes); only its size and hashes were kept",
-            r.digest.size
+            r.body_len
         ));
     }
     if r.bytes.is_empty() {
