@@ -7,9 +7,11 @@
 //!
 //! Every call to [`router`] gets its own, fresh state; nothing is global.
 
+mod data;
 mod errors;
 mod identity;
 mod images;
+mod import;
 mod list;
 mod patch;
 mod policy;

@@ -14,13 +14,14 @@ use axum::http::header::{HeaderValue, ACCEPT, LOCATION};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::data::{self, Sink};
 use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{images, list, tags, versions};
+use super::{images, import, list, tags, versions};
 
-/// Largest request body read into memory.
+/// Largest request body read into memory (image data is streamed, see [`data::receive`]).
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,14 @@ pub enum Route {
     Images,
     Image(String),
     ImageTag(String, String),
+    /// `/v2/images/{id}/file`: image data.
+    ImageFile(String),
+    /// `/v2/images/{id}/stage`: staging for an interoperable import.
+    ImageStage(String),
+    /// `/v2/images/{id}/import`.
+    ImageImport(String),
+    /// `/v2/info/import`, `/v2/info/stores`, `/v2/info/stores/detail`, `/v2/info/usage`.
+    Info(InfoDoc),
     /// A tag segment that is not valid percent-encoded UTF-8.
     BadTag,
 }
@@ -56,9 +65,22 @@ impl Route {
             Route::Images => Some("GET, POST"),
             Route::Image(_) => Some("GET, PATCH, DELETE"),
             Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
+            Route::ImageFile(_) => Some("GET, PUT"),
+            Route::ImageStage(_) => Some("PUT"),
+            Route::ImageImport(_) => Some("POST"),
+            Route::Info(_) => Some("GET"),
             _ => None,
         }
     }
+}
+
+/// The discovery documents under `/v2/info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoDoc {
+    Import,
+    Stores,
+    StoresDetail,
+    Usage,
 }
 
 /// Maps a raw (percent-encoded) path to a route.
@@ -87,6 +109,20 @@ pub fn resolve(path: &str) -> Route {
             Some(id) => Route::Image(id),
             None => Route::NotFound,
         },
+        ["info", "import"] => Route::Info(InfoDoc::Import),
+        ["info", "stores"] => Route::Info(InfoDoc::Stores),
+        ["info", "stores", "detail"] => Route::Info(InfoDoc::StoresDetail),
+        ["info", "usage"] => Route::Info(InfoDoc::Usage),
+        ["images", id, action @ ("file" | "stage" | "import")] if !id.is_empty() => {
+            let Some(id) = decode(id) else {
+                return Route::NotFound;
+            };
+            match *action {
+                "file" => Route::ImageFile(id),
+                "stage" => Route::ImageStage(id),
+                _ => Route::ImageImport(id),
+            }
+        }
         ["images", id, "tags", tag] if !id.is_empty() && !tag.is_empty() => {
             let Some(id) = decode(id) else {
                 return Route::NotFound;
@@ -113,9 +149,18 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
     let (parts, body) = req.into_parts();
     let format = errors::negotiate(parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
     let route = resolve(parts.uri.path());
-    let result = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
-        Err(_) => Err(ApiError::too_large("Request body too large.")),
+    // Image data is streamed into the image rather than read here first.
+    let sink = match &route {
+        Route::ImageFile(id) if parts.method == Method::PUT => Some((id, Sink::Upload)),
+        Route::ImageStage(id) if parts.method == Method::PUT => Some((id, Sink::Stage)),
+        _ => None,
+    };
+    let result = match sink {
+        Some((id, sink)) => data::receive(&app, &parts, body, id, sink).await,
+        None => match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
+            Err(_) => Err(ApiError::too_large("Request body too large.")),
+        },
     };
     let mut response = result.unwrap_or_else(|e| e.render(format));
     if route.is_v2() {
@@ -168,6 +213,14 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::Image(id) if *method == Method::DELETE => images::delete(app, ctx, id),
         Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
         Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
+        Route::ImageFile(id) if *method == Method::GET => data::download(app, ctx, id),
+        Route::ImageImport(id) if *method == Method::POST => import::import(app, ctx, id),
+        Route::Info(doc) if *method == Method::GET => match doc {
+            InfoDoc::Import => import::info_import(ctx),
+            InfoDoc::Stores => import::info_stores(ctx),
+            InfoDoc::StoresDetail => import::info_stores_detail(ctx),
+            InfoDoc::Usage => import::info_usage(ctx),
+        },
         Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
             ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
         ),
@@ -204,7 +257,25 @@ mod tests {
         assert_eq!(resolve("/v2/images/abc/tags/a%2Fb"), Route::NotFound);
         assert_eq!(resolve("/v2/images/abc/tags/%FF"), Route::BadTag);
         assert_eq!(resolve("/v2/images/abc/tags"), Route::NotFound);
-        assert_eq!(resolve("/v2/images/abc/file"), Route::NotFound);
+        assert_eq!(
+            resolve("/v2/images/abc/file"),
+            Route::ImageFile("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/stage"),
+            Route::ImageStage("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/import"),
+            Route::ImageImport("abc".into())
+        );
+        assert_eq!(resolve("/v2/images/abc/bogus"), Route::NotFound);
+        assert_eq!(resolve("/v2/info/import"), Route::Info(InfoDoc::Import));
+        assert_eq!(
+            resolve("/v2/info/stores/detail"),
+            Route::Info(InfoDoc::StoresDetail)
+        );
+        assert_eq!(resolve("/v2/info/bogus"), Route::NotFound);
         assert_eq!(
             resolve("/v2/schemas/image"),
             Route::Schema(SchemaName::Image)
