@@ -153,6 +153,19 @@ fn declared_size(ctx: &Ctx) -> ApiResult<Option<usize>> {
         .ok_or_else(|| ApiError::bad_request("Invalid or missing image size in request headers."))
 }
 
+/// `X-Image-Meta-Store` on an upload must name a known store (400 otherwise, B204).
+fn check_store_header(ctx: &Ctx) -> ApiResult<()> {
+    match ctx.headers.get("x-image-meta-store").map(|v| v.to_str()) {
+        None => Ok(()),
+        Some(Ok(store)) if store.trim() == STORE_ID => Ok(()),
+        Some(Ok(store)) => Err(ApiError::bad_request(format!(
+            "Store for identifier {} not found",
+            store.trim()
+        ))),
+        Some(Err(_)) => Err(ApiError::bad_request("Store for identifier not found")),
+    }
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::too_large(format!(
         "Image data exceeds the limit of {limit} bytes of this server."
@@ -177,6 +190,9 @@ pub async fn receive(
         .and_then(|v| v.trim().parse::<usize>().ok());
     if declared.max(announced).is_some_and(|n| n > MAX_IMAGE_BYTES) {
         return Err(too_large(MAX_IMAGE_BYTES));
+    }
+    if sink == Sink::Upload {
+        check_store_header(&ctx)?;
     }
     let mut claim = claim(app, &ctx.caller, id, sink)?;
 

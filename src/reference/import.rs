@@ -347,6 +347,15 @@ mod tests {
         let resp = http
             .put(format!("{base}/v2/images/{big}/file"))
             .header("content-type", "application/octet-stream")
+            .header("x-image-meta-store", "nope")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let resp = http
+            .put(format!("{base}/v2/images/{big}/file"))
+            .header("content-type", "application/octet-stream")
             .header("x-openstack-image-size", (64 * 1024 * 1024 + 1).to_string())
             .body("x")
             .send()
