@@ -223,7 +223,7 @@ fn personas_act_as_other_projects_and_are_skipped_without_identities() {
         "{out}"
     );
     assert!(
-        out.contains("needs feature(s) the target does not offer: import:glance-direct"),
+        out.contains("needs feature(s) the target does not offer: import:web-download"),
         "{out}"
     );
 

@@ -13,6 +13,7 @@ mod errors;
 pub mod faults;
 mod identity;
 mod images;
+mod import;
 mod list;
 mod members;
 mod metadefs;

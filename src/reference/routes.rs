@@ -15,11 +15,12 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::actions::Action;
+use super::data::{self, Sink};
 use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{actions, data, images, list, members, metadefs, tags, versions};
+use super::{actions, images, import, list, members, metadefs, tags, versions};
 
 /// Largest request body read into memory.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -40,8 +41,14 @@ pub enum Route {
     Images,
     Image(String),
     ImageTag(String, String),
-    /// `/v2/images/{id}/file`.
+    /// `/v2/images/{id}/file`: image data.
     ImageFile(String),
+    /// `/v2/images/{id}/stage`: staging for an interoperable import.
+    ImageStage(String),
+    /// `/v2/images/{id}/import`.
+    ImageImport(String),
+    /// `/v2/info/import`, `/v2/info/stores`, `/v2/info/stores/detail`, `/v2/info/usage`.
+    Info(InfoDoc),
     /// `/v2/images/{id}/actions/{deactivate|reactivate}`; other actions are unknown paths.
     ImageAction(String, Action),
     /// `/v2/images/{id}/members`.
@@ -68,12 +75,24 @@ impl Route {
             Route::Image(_) => Some("GET, PATCH, DELETE"),
             Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
             Route::ImageFile(_) => Some("GET, PUT"),
+            Route::ImageStage(_) => Some("PUT"),
+            Route::ImageImport(_) => Some("POST"),
+            Route::Info(_) => Some("GET"),
             Route::ImageAction(..) => Some("POST"),
             Route::ImageMembers(_) => Some("GET, POST"),
             Route::ImageMember(..) => Some("GET, PUT, DELETE"),
             _ => None,
         }
     }
+}
+
+/// The discovery documents under `/v2/info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoDoc {
+    Import,
+    Stores,
+    StoresDetail,
+    Usage,
 }
 
 /// Maps a raw (percent-encoded) path to a route.
@@ -128,6 +147,16 @@ pub fn resolve(path: &str) -> Route {
                 None => Route::BadTag,
             }
         }
+        ["info", "import"] => Route::Info(InfoDoc::Import),
+        ["info", "stores"] => Route::Info(InfoDoc::Stores),
+        ["info", "stores", "detail"] => Route::Info(InfoDoc::StoresDetail),
+        ["info", "usage"] => Route::Info(InfoDoc::Usage),
+        ["images", id, "stage"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageStage)
+        }
+        ["images", id, "import"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageImport)
+        }
         ["images", id, "file"] if !id.is_empty() => {
             decode(id).map_or(Route::NotFound, Route::ImageFile)
         }
@@ -150,9 +179,18 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
     let (parts, body) = req.into_parts();
     let format = errors::negotiate(parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
     let route = resolve(parts.uri.path());
-    let result = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
-        Err(_) => Err(ApiError::too_large("Request body too large.")),
+    // Image data is streamed into the image rather than read here first.
+    let sink = match &route {
+        Route::ImageFile(id) if parts.method == Method::PUT => Some((id, Sink::Upload)),
+        Route::ImageStage(id) if parts.method == Method::PUT => Some((id, Sink::Stage)),
+        _ => None,
+    };
+    let result = match sink {
+        Some((id, sink)) => data::receive(&app, &parts, body, id, sink).await,
+        None => match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
+            Err(_) => Err(ApiError::too_large("Request body too large.")),
+        },
     };
     let mut response = result.unwrap_or_else(|e| e.render(format));
     if route.is_v2() {
@@ -206,8 +244,14 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::Image(id) if *method == Method::DELETE => images::delete(app, ctx, id),
         Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
         Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
-        Route::ImageFile(id) if *method == Method::PUT => data::upload(app, ctx, id),
         Route::ImageFile(id) if *method == Method::GET => data::download(app, ctx, id),
+        Route::ImageImport(id) if *method == Method::POST => import::import(app, ctx, id),
+        Route::Info(doc) if *method == Method::GET => match doc {
+            InfoDoc::Import => import::info_import(ctx),
+            InfoDoc::Stores => import::info_stores(ctx),
+            InfoDoc::StoresDetail => import::info_stores_detail(ctx),
+            InfoDoc::Usage => import::info_usage(ctx),
+        },
         Route::ImageAction(id, action) if *method == Method::POST => {
             actions::run(app, ctx, id, *action)
         }

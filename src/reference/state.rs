@@ -213,6 +213,10 @@ impl Member {
 /// Attributes that come from image data (upload/import). All unset until data exists.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageData {
+    /// The image's bytes once uploaded or imported (B195, B267).
+    pub content: Option<super::data::Blob>,
+    /// Data staged for an interoperable import (`PUT …/stage`, B260), not downloadable.
+    pub staged: Option<super::data::Blob>,
     pub size: Option<i64>,
     pub virtual_size: Option<i64>,
     pub checksum: Option<String>,
@@ -294,6 +298,8 @@ impl Image {
     pub fn mark_deleted(&mut self, at: DateTime<Utc>) {
         self.deleted = true;
         self.deleted_at = Some(at);
+        self.data.content = None;
+        self.data.staged = None;
         self.status = Status::Deleted;
         self.updated_at = at;
     }
