@@ -707,6 +707,60 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "stores-default-as-string",
+        breaks: "`/v2/info/stores` says `\"default\": \"true\"`, a string",
+        caught_by: &["discovery::stores-default-flag-is-boolean"],
+        bend: Bend::Response(|c, r| {
+            if c.path.starts_with("/v2/info/stores") {
+                r.edit_json(|v| {
+                    for store in v
+                        .get_mut("stores")
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        store["default"] = "true".into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "stores-without-default",
+        breaks: "`/v2/info/stores` marks no store as the default",
+        caught_by: &["discovery::stores-info-has-one-default"],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/v2/info/stores" {
+                r.edit_json(|v| {
+                    for store in v
+                        .get_mut("stores")
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(o) = store.as_object_mut() {
+                            o.remove("default");
+                        }
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "stores-detail-drops-a-store",
+        breaks: "`/v2/info/stores/detail` leaves out the last store",
+        caught_by: &["discovery::stores-detail-for-admin"],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/v2/info/stores/detail" {
+                r.edit_json(|v| {
+                    if let Some(list) = v.get_mut("stores").and_then(Value::as_array_mut) {
+                        list.pop();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
         name: "limit-ignored",
         breaks: "the list ignores `limit` and returns every match in one page",
         caught_by: &["images.list::pagination-visits-every-image-once"],
