@@ -10,6 +10,7 @@ fn main() {
         ("cases", "yaml"),
         ("fixtures/schemas", "json"),
         ("profiles", "yaml"),
+        ("catalogue", "yaml"),
     ] {
         let abs = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", abs.display());
@@ -34,6 +35,18 @@ fn main() {
         }
     }
     out.push_str("];\n");
+    // The commit the binary was built from, for reports; "unknown" outside a git checkout.
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(&root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=IMGCONF_COMMIT={commit}");
+    println!("cargo:rerun-if-changed={root}/.git/HEAD");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -123,7 +123,8 @@ EOF
 }
 
 wait_ready() {
-  local dir=$1 ep=$2 deadline=$((SECONDS + 60))
+  # 60 s is ample on an idle machine (~4 s seen); a busy CI box may need more.
+  local dir=$1 ep=$2 deadline=$((SECONDS + ${IMGCONF_GLANCE_START_TIMEOUT:-60}))
   while ((SECONDS < deadline)); do
     if "$VENV/bin/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' \
          "$ep/versions" 2>/dev/null; then
@@ -162,7 +163,7 @@ cmd_start() {
   trap 'cmd_stop --dir "$dir"' EXIT
   if [[ $db == postgres ]]; then
     start_postgres "$dir"
-    workers=3   # postgres copes with concurrent writers; sqlite would hit 'database is locked'
+    workers=3   # concurrency only where the db takes parallel writers; sqlite gets 1
   else
     DB_URL="sqlite:///$dir/glance.sqlite"
   fi
@@ -176,9 +177,11 @@ cmd_start() {
   ep="http://127.0.0.1:$port"
   say "starting gunicorn ($mode, $db, $workers worker(s)) on $ep"
   # Backgrounded by us rather than --daemon so the pidfile exists at once and a master that
-  # dies early (port taken, bad config) is noticed. --no-control-socket: gunicorn 27 would
+  # dies early (port taken, bad config) is noticed. setsid gives gunicorn its own process
+  # group (id = its pid): a Ctrl-C aimed at the caller does not reach it half-way, and
+  # `stop` can signal master and workers together. --no-control-socket: gunicorn 27 would
   # otherwise share one control socket in $HOME between all instances.
-  OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/gunicorn" --chdir "$dir" \
+  OS_GLANCE_CONFIG_DIR=$dir setsid "$VENV/bin/gunicorn" --chdir "$dir" \
     --bind "127.0.0.1:$port" --workers "$workers" --timeout 120 --no-control-socket \
     --access-logfile "$dir/access.log" glance.wsgi.api:application \
     </dev/null >>"$dir/gunicorn.log" 2>&1 &
@@ -200,11 +203,13 @@ cmd_stop() {
   [[ -n $dir ]] || die "stop needs --dir DIR"
   [[ -d $dir ]] || return 0
   if [[ -f $dir/gunicorn.pid ]]; then
-    pid=$(cat "$dir/gunicorn.pid")
-    if kill -TERM "$pid" 2>/dev/null; then
-      # TERM is gunicorn's graceful stop; give workers time to finish, then force.
-      for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL "$pid" 2>/dev/null || true
+    # Signal gunicorn's own process group (see start); a bare pid if it has none.
+    pid=-$(cat "$dir/gunicorn.pid")
+    kill -0 -- "$pid" 2>/dev/null || pid=${pid#-}
+    # TERM is gunicorn's graceful stop; give it time to finish, then force.
+    if kill -TERM -- "$pid" 2>/dev/null; then
+      for _ in $(seq 60); do kill -0 -- "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL -- "$pid" 2>/dev/null || true
     fi
     rm -f "$dir/gunicorn.pid"
   fi

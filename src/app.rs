@@ -6,18 +6,22 @@ use crate::discovery;
 use crate::http::{HttpConfig, Target};
 use crate::outcome::{CaseResult, Verdict};
 use crate::persona::{Persona, Personas};
-use crate::profile::Profile;
+use crate::reference::faults::{Faults, FAULTS};
 use crate::reference::{self, RunningServer, ServerOptions};
 use crate::report;
+use crate::report::results::{RunMeta, RunReport};
 use crate::runner::{run_case, RunContext};
 use crate::suite::Suite;
 use libtest_mimic::{Completion, Failed, Trial};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Usage and configuration errors (bad case file, unreachable endpoint) exit with 2.
 pub const EXIT_CONFIG: u8 = 2;
+/// A run stopped by Ctrl-C or SIGTERM (after cleaning up) exits with 130, as shells do.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn run(args: RunArgs) -> ExitCode {
     match run_inner(args) {
@@ -30,7 +34,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
-    let suite =
+    let mut suite =
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?;
     let default_profile = if args.endpoint.is_some() {
         "glance"
@@ -42,6 +46,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .profile(args.profile.as_deref().unwrap_or(default_profile))
             .map_err(|e| e.to_string())?,
     );
+    // After the profile, which may name any case of the suite.
+    select_cases(&args, &mut suite.cases)?;
     if args.libtest.list {
         // Listing needs no target.
         let trials = suite
@@ -69,6 +75,12 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         timeout: seconds(args.timeout, "--timeout")?,
         ..HttpConfig::default()
     };
+    let faults = Faults::parse(&args.faults)?;
+    if args.endpoint.is_some() && !faults.is_empty() {
+        return Err(
+            "--fault switches the built-in reference server; it cannot go with --endpoint".into(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -79,7 +91,10 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             runtime
                 .block_on(reference::start(
                     ([127, 0, 0, 1], 0).into(),
-                    ServerOptions::default(),
+                    ServerOptions {
+                        faults,
+                        ..ServerOptions::default()
+                    },
                 ))
                 .map_err(|e| format!("cannot start the reference server: {e}"))?,
         ),
@@ -129,6 +144,28 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         None => "none (no personas: cases that need them are skipped)",
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    let started = chrono::Utc::now();
+    let mut meta = RunMeta {
+        tool: "imgconf".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        commit: env!("IMGCONF_COMMIT").into(),
+        run_id: run_id.clone(),
+        endpoint: endpoint.clone(),
+        reference_server: server.is_some(),
+        api_versions: info.versions.iter().map(|v| v.to_string()).collect(),
+        api_current: info.current.map(|v| v.to_string()),
+        profile: profile.name.clone(),
+        identity: if personas.is_some() {
+            "trusted-headers".into()
+        } else {
+            "none".into()
+        },
+        features: info.features.iter().cloned().collect(),
+        started_at: started.to_rfc3339(),
+        finished_at: String::new(),
+        duration_ms: 0,
+        config: effective_config(&args),
+    };
 
     let ctx = Arc::new(RunContext {
         target,
@@ -140,6 +177,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         features: info.features.clone(),
     });
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
+    // With --fail-fast, the first failed case's name; cases that start later are skipped.
+    let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let interrupted = watch_interrupts(&runtime);
     let trials = suite
         .cases
         .iter()
@@ -151,8 +191,22 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                 runtime.handle().clone(),
             );
             let case = case.clone();
+            let stop = stop.clone();
+            let fail_fast = args.fail_fast;
+            let interrupted = interrupted.clone();
             Trial::ignorable_test(case.id.clone(), move || {
+                if interrupted.load(Ordering::SeqCst) {
+                    return Ok(Completion::ignored_with("not run: the run was interrupted"));
+                }
+                if let Some(first) = stop.get() {
+                    return Ok(Completion::ignored_with(format!(
+                        "not run: --fail-fast after {first} failed"
+                    )));
+                }
                 let mut result = handle.block_on(run_case(&ctx, &case));
+                if fail_fast && result.verdict.is_failure() {
+                    let _ = stop.set(result.id.clone());
+                }
                 profile.apply(&mut result);
                 let outcome = trial_outcome(&result);
                 results
@@ -170,16 +224,89 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     for p in &leftovers {
         eprintln!("imgconf: cleanup failed: {p}");
     }
-    let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
-    results.sort_by(|a, b| a.id.cmp(&b.id));
-    finish(&args, &results, &run_id, &endpoint, &profile)?;
+    let results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    let finished = chrono::Utc::now();
+    meta.finished_at = finished.to_rfc3339();
+    meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
+    finish(&args, &RunReport::new(meta, results))?;
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!("imgconf: interrupted; what the run created has been deleted");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     if !leftovers.is_empty() && !conclusion.has_failed() {
         return Ok(ExitCode::from(101));
     }
     Ok(conclusion.exit_code())
+}
+
+/// First Ctrl-C or SIGTERM: cases not yet started are skipped, running ones finish and clean up,
+/// then the run deletes what is left and writes its reports. A second one aborts at once.
+fn watch_interrupts(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    runtime.spawn(async move {
+        loop {
+            if !next_interrupt().await {
+                return;
+            }
+            if seen.swap(true, Ordering::SeqCst) {
+                eprintln!("imgconf: second interrupt: aborting without cleanup (`imgconf cleanup` sweeps leftovers)");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!("imgconf: interrupted: finishing running cases and deleting what the run created (interrupt again to abort)");
+        }
+    });
+    flag
+}
+
+/// Waits for Ctrl-C or SIGTERM; false when signals cannot be watched.
+async fn next_interrupt() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return false;
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// Applies --partition and --rerun-failed to the loaded cases.
+fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<(), String> {
+    if let Some(path) = &args.rerun_failed {
+        let saved = RunReport::read(path)?;
+        let failed: std::collections::BTreeSet<&str> = saved
+            .cases
+            .iter()
+            .filter(|c| c.verdict.is_failure())
+            .map(|c| c.id.as_str())
+            .collect();
+        if failed.is_empty() {
+            return Err(format!(
+                "{}: no case failed in that run; nothing to rerun",
+                path.display()
+            ));
+        }
+        cases.retain(|c| failed.contains(c.id.as_str()));
+    }
+    if let Some(p) = &args.partition {
+        let mut i = 0;
+        cases.retain(|c| {
+            i += 1;
+            p.contains(i - 1, &c.id)
+        });
+    }
+    Ok(())
 }
 
 fn trial_outcome(r: &CaseResult) -> Result<Completion, Failed> {
@@ -190,31 +317,92 @@ fn trial_outcome(r: &CaseResult) -> Result<Completion, Failed> {
     }
 }
 
-fn finish(
-    args: &RunArgs,
-    results: &[CaseResult],
-    run_id: &str,
-    endpoint: &str,
-    profile: &Profile,
-) -> Result<(), String> {
-    let xml = report::junit::render(results, run_id, endpoint, &profile.name)?;
-    if let Some(dir) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
+    let dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
+    report::write_all(report, &dir)?;
+    let xml = report::junit::render_report(report)?;
+    if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     std::fs::write(&args.junit, xml).map_err(|e| format!("{}: {e}", args.junit.display()))?;
-    let deviations = report::text::deviations(results);
+    // CI step summaries (GitHub Actions) get the Markdown summary appended.
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(report::markdown::render(report).as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("imgconf: cannot append to GITHUB_STEP_SUMMARY: {e}");
+        }
+    }
+    let deviations = report::text::deviations(&report.cases);
     if !deviations.is_empty() {
         eprintln!(
             "\nexpected deviations accepted by profile `{}` ({}):",
-            profile.name,
+            report.run.profile,
             deviations.len()
         );
         for d in deviations {
             eprintln!("  {d}");
         }
     }
-    eprintln!("imgconf: JUnit report written to {}", args.junit.display());
+    eprintln!(
+        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md); JUnit also at {}",
+        dir.display(),
+        args.junit.display()
+    );
     Ok(())
+}
+
+/// The options that shaped the run, for the report; secret values never appear.
+fn effective_config(args: &RunArgs) -> std::collections::BTreeMap<String, String> {
+    let mut c = std::collections::BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        c.insert(k.to_string(), v);
+    };
+    put(
+        "endpoint",
+        args.endpoint
+            .clone()
+            .unwrap_or_else(|| "(built-in reference server)".into()),
+    );
+    put(
+        "profile",
+        args.profile.clone().unwrap_or_else(|| "(default)".into()),
+    );
+    let auth = match args.auth {
+        Some(AuthMode::None) => "none",
+        Some(AuthMode::TrustedHeaders) => "trusted-headers",
+        None => "(default)",
+    };
+    put("auth", auth.to_string());
+    put("connect_timeout_s", args.connect_timeout.to_string());
+    put("timeout_s", args.timeout.to_string());
+    put(
+        "test_threads",
+        args.libtest
+            .test_threads
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "(cores)".into()),
+    );
+    put("filter", args.libtest.filter.clone().unwrap_or_default());
+    put("skip", args.libtest.skip.join(","));
+    put(
+        "cases",
+        args.cases
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(built in)".into()),
+    );
+    put("features", args.features.join(","));
+    put("without_features", args.without_features.join(","));
+    put("faults", args.faults.join(","));
+    c
 }
 
 fn seconds(v: f64, flag: &str) -> Result<Duration, String> {
@@ -237,8 +425,19 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let faults = match Faults::parse(&args.faults) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     runtime.block_on(async {
-        let server = match reference::start(args.listen, ServerOptions::default()).await {
+        let options = ServerOptions {
+            faults,
+            latency: Duration::from_millis(args.latency_ms),
+        };
+        let server = match reference::start(args.listen, options).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("imgconf: error: cannot listen on {}: {e}", args.listen);
@@ -253,4 +452,132 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
         server.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// `imgconf coverage`: the behaviour catalogue joined with the cases.
+pub fn coverage(args: crate::cli::CoverageArgs) -> ExitCode {
+    let result = (|| -> Result<String, String> {
+        let suite = Suite::load(args.cases.as_deref(), None).map_err(|e| e.to_string())?;
+        let cov = crate::coverage::Catalogue::builtin()?.coverage(&suite.cases);
+        if !cov.unknown_ids.is_empty() {
+            let list: Vec<String> = cov
+                .unknown_ids
+                .iter()
+                .map(|(id, case)| format!("{id} ({case})"))
+                .collect();
+            return Err(format!(
+                "cases name behaviours the catalogue does not have: {}",
+                list.join(", ")
+            ));
+        }
+        if args.json {
+            serde_json::to_string_pretty(&cov).map_err(|e| e.to_string())
+        } else {
+            Ok(cov.markdown())
+        }
+    })();
+    match result {
+        Ok(text) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `imgconf faults`: every fault the reference server can be switched into.
+pub fn faults() -> ExitCode {
+    use std::io::Write;
+    let width = FAULTS.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for f in FAULTS {
+        // A closed pipe (`imgconf faults | head`) just ends the listing.
+        if writeln!(out, "{:width$}  {}", f.name, f.breaks).is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `imgconf report`: render reports from a saved results.json.
+pub fn report(args: crate::cli::ReportArgs) -> ExitCode {
+    let result = (|| -> Result<(), String> {
+        let saved = RunReport::read(&args.results)?;
+        if args.html.is_none() && args.junit.is_none() && args.md.is_none() {
+            return Err("say what to render: --html PATH, --junit PATH and/or --md PATH".into());
+        }
+        let write = |path: &std::path::Path, text: String| {
+            std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        if let Some(p) = &args.html {
+            write(p, report::html::render(&saved))?;
+        }
+        if let Some(p) = &args.junit {
+            write(p, report::junit::render_report(&saved)?)?;
+        }
+        if let Some(p) = &args.md {
+            write(p, report::markdown::render(&saved))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `imgconf cleanup`: sweep leftovers of earlier runs.
+pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
+    let result = (|| -> Result<bool, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let target = Target::new(&args.endpoint, HttpConfig::default())?;
+        let headers = match args.auth {
+            AuthMode::TrustedHeaders => {
+                let run = args.run_id.clone().unwrap_or_else(|| "cleanup".into());
+                Personas::trusted_headers(&run).headers(Persona::Admin)
+            }
+            AuthMode::None => Vec::new(),
+        };
+        let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
+        let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
+        for l in &found {
+            let verb = if args.dry_run {
+                "would delete"
+            } else {
+                "deleting"
+            };
+            println!("{verb} image {} ({})", l.id, l.name);
+        }
+        if args.dry_run {
+            println!(
+                "{} image(s) left by imgconf runs; nothing deleted (--dry-run)",
+                found.len()
+            );
+            return Ok(true);
+        }
+        let problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        for p in &problems {
+            eprintln!("imgconf: cleanup failed: {p}");
+        }
+        println!("{} image(s) deleted", found.len() - problems.len());
+        Ok(problems.is_empty())
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("imgconf: error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
 }

@@ -21,6 +21,14 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the built-in reference implementation until Ctrl-C.
     Serve(ServeArgs),
+    /// Print which catalogued behaviours the cases prove (Markdown table, or JSON).
+    Coverage(CoverageArgs),
+    /// List the faults the reference server can be switched into, one line each.
+    Faults,
+    /// Render reports again from a saved results.json, without running anything.
+    Report(ReportArgs),
+    /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
+    Cleanup(CleanupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +39,9 @@ pub struct RunArgs {
     /// Where to write the JUnit XML report.
     #[arg(long, env = "IMGCONF_JUNIT", default_value = "reports/junit.xml")]
     pub junit: PathBuf,
+    /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
+    #[arg(long, env = "IMGCONF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Profile: `strict`, `glance`, or a profile file. Default: `glance` with --endpoint, else `strict`.
     #[arg(long, env = "IMGCONF_PROFILE")]
     pub profile: Option<String>,
@@ -62,6 +73,18 @@ pub struct RunArgs {
         value_delimiter = ','
     )]
     pub without_features: Vec<String>,
+    /// Switch the built-in reference server into a fault (repeatable; see `imgconf faults`).
+    #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
+    pub faults: Vec<String>,
+    /// Run only one shard of the cases: `hash:M/N` or `count:M/N` (as cargo-nextest).
+    #[arg(long, env = "IMGCONF_PARTITION")]
+    pub partition: Option<crate::select::Partition>,
+    /// After the first failed case, skip the rest.
+    #[arg(long, env = "IMGCONF_FAIL_FAST")]
+    pub fail_fast: bool,
+    /// Run only the cases that failed or errored in this earlier results.json.
+    #[arg(long, env = "IMGCONF_RERUN_FAILED")]
+    pub rerun_failed: Option<PathBuf>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
@@ -76,8 +99,55 @@ pub enum AuthMode {
 }
 
 #[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Images API endpoint.
+    #[arg(long, env = "IMGCONF_ENDPOINT")]
+    pub endpoint: String,
+    /// Only this run's leftovers (default: any run's).
+    #[arg(long, env = "IMGCONF_RUN_ID")]
+    pub run_id: Option<String>,
+    /// Show what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Identity: `none`, or `trusted-headers` (acts as the run's admin persona).
+    #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]
+    pub auth: AuthMode,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results.json written by `imgconf run`.
+    pub results: PathBuf,
+    /// Write the HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the Markdown summary here.
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Read case files from this directory instead of the built-in ones.
+    #[arg(long, env = "IMGCONF_CASES")]
+    pub cases: Option<PathBuf>,
+    /// Print JSON instead of a Markdown table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (loopback is the safe choice).
     #[arg(long, env = "IMGCONF_LISTEN", default_value = "127.0.0.1:9292")]
     pub listen: SocketAddr,
+    /// Switch a fault on (repeatable; see `imgconf faults`).
+    #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
+    pub faults: Vec<String>,
+    /// Milliseconds to wait before answering each request (a slow server, for tests).
+    #[arg(long, env = "IMGCONF_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
 }

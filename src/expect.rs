@@ -7,7 +7,7 @@ use crate::case::plan::{Expect, JsonType, Predicate};
 use crate::schema::{SchemaError, SchemaSet};
 use crate::template::{Env, JsonTemplate};
 use crate::valuepath::{walk, Root, ValuePath};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -23,15 +23,15 @@ pub struct Subject<'a> {
 }
 
 /// One broken rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Which rule (`status`, `headers.location`, `schema image`, `body`, `body.tags`).
     pub rule: String,
     pub message: String,
     /// Unified diff, expected against actual, when the rule compares documents.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_errors: Vec<SchemaError>,
 }
 

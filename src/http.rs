@@ -3,7 +3,7 @@
 
 use futures_util::StreamExt;
 use reqwest::Method;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// Headers whose values are secrets: shown as `***` everywhere.
@@ -42,13 +42,13 @@ pub struct Target {
     config: HttpConfig,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SentRequest {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
     /// Body as text (cut at a bound), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 

@@ -7,5 +7,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => imgconf::app::run(*args),
         Command::Serve(args) => imgconf::app::serve(args),
+        Command::Coverage(args) => imgconf::app::coverage(args),
+        Command::Faults => imgconf::app::faults(),
+        Command::Report(args) => imgconf::app::report(args),
+        Command::Cleanup(args) => imgconf::app::cleanup(args),
     }
 }

@@ -2,9 +2,9 @@
 
 use crate::expect::Finding;
 use crate::http::{Received, SentRequest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -25,17 +25,17 @@ impl Verdict {
 }
 
 /// One request/response pair as evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangeRecord {
     pub request: SentRequest,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseEvidence>,
     /// Why there is no response.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseEvidence {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -56,24 +56,24 @@ impl From<&Received> for ResponseEvidence {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub number: usize,
     pub line: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub exchanges: Vec<ExchangeRecord>,
     pub findings: Vec<Finding>,
 }
 
 /// A deviation the profile declared for this case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeviationNote {
     pub reason: String,
     pub reference: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseResult {
     pub id: String,
     pub area: String,
@@ -90,7 +90,7 @@ pub struct CaseResult {
     pub steps: Vec<StepRecord>,
     /// Problems deleting what the case created.
     pub cleanup: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deviation: Option<DeviationNote>,
     pub duration_ms: u128,
 }

@@ -14,6 +14,9 @@ use serde::Deserialize;
 pub struct Profile {
     pub name: String,
     pub description: String,
+    /// A profile (built-in name or path) whose deviations this one starts from.
+    #[serde(default)]
+    pub extends: Option<String>,
     #[serde(default)]
     pub deviations: Vec<Deviation>,
 }
@@ -45,6 +48,15 @@ impl Profile {
             }
         }
         Ok(p)
+    }
+
+    /// Takes the base's deviations for cases this profile says nothing about.
+    pub fn inherit(&mut self, base: Profile) {
+        for d in base.deviations {
+            if !self.deviations.iter().any(|mine| mine.case == d.case) {
+                self.deviations.push(d);
+            }
+        }
     }
 
     /// Applies the declared deviation, if any, to a finished case.

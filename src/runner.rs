@@ -157,6 +157,9 @@ async fn run_step(
         Ok(p) => ctx.target.url(&p),
         Err(e) => return (record, StepEnd::Errored(format!("request path: {e}"))),
     };
+    if step.parallel > 1 {
+        return run_parallel(ctx, case, step, env, request, &url, record).await;
+    }
     let mut page = 1;
     loop {
         let identity = match &ctx.personas {
@@ -190,29 +193,19 @@ async fn run_step(
             response: Some(ResponseEvidence::from(&received)),
             error: None,
         });
-        let body = parse_json(&received);
-        note_created(ctx, case, &method, &url, &received, &body, &headers);
-        let subject = Subject {
-            status: received.status,
-            headers: &received.headers,
-            body: &body,
-            raw: &received.bytes,
-        };
-        // Captures come first so checks can use them; their problems are listed after the checks'.
-        let capture_problems = capture(ctx, env, &step.capture, false, &subject);
-        let mut findings = Checker {
-            env,
-            schemas: &ctx.schemas,
-        }
-        .check(&step.expect, Some(&subject));
-        findings.extend(capture_problems);
-        findings.extend(capture(ctx, env, &step.collect, true, &subject));
+        let (findings, body) = judge(ctx, case, step, env, &method, &url, &headers, &received);
         if !findings.is_empty() {
             let end = summarize(&findings);
             record.findings = findings;
             return (record, end);
         }
         let Some(follow) = &step.follow else { break };
+        let subject = Subject {
+            status: received.status,
+            headers: &received.headers,
+            body: &body,
+            raw: &received.bytes,
+        };
         let link = Checker {
             env,
             schemas: &ctx.schemas,
@@ -250,6 +243,117 @@ async fn run_step(
         }
     }
     (record, StepEnd::Passed)
+}
+
+/// Captures, checks and collects for one response; records what it created. Returns the
+/// findings and the body as parsed.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    env: &mut Env,
+    method: &reqwest::Method,
+    url: &str,
+    headers: &[(String, String)],
+    received: &Received,
+) -> (Vec<Finding>, Result<Value, String>) {
+    let body = parse_json(received);
+    note_created(ctx, case, method, url, received, &body, headers);
+    let subject = Subject {
+        status: received.status,
+        headers: &received.headers,
+        body: &body,
+        raw: &received.bytes,
+    };
+    // Captures come first so checks can use them; their problems are listed after the checks'.
+    let capture_problems = capture(ctx, env, &step.capture, false, &subject);
+    let mut findings = Checker {
+        env,
+        schemas: &ctx.schemas,
+    }
+    .check(&step.expect, Some(&subject));
+    findings.extend(capture_problems);
+    findings.extend(capture(ctx, env, &step.collect, true, &subject));
+    (findings, body)
+}
+
+/// The same request sent `step.parallel` times at once; every response must meet `expect`,
+/// and `collect` gathers from all of them (for checks on the whole set in a later step).
+async fn run_parallel(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    env: &mut Env,
+    request: &Request,
+    url: &str,
+    mut record: StepRecord,
+) -> (StepRecord, StepEnd) {
+    let identity = match &ctx.personas {
+        Some(ps) => ps.headers(step.persona.unwrap_or(Persona::Owner)),
+        None => Vec::new(),
+    };
+    let mut sends = Vec::new();
+    for copy in 0..step.parallel {
+        env.copy = Some(copy);
+        let rendered = render_request(request, env, &identity, false);
+        env.copy = None;
+        match rendered {
+            Ok((headers, body)) => sends.push((headers, body)),
+            Err(e) => return (record, StepEnd::Errored(e)),
+        }
+    }
+    let answers =
+        futures_util::future::join_all(sends.into_iter().map(|(headers, body)| async move {
+            let (sent, received) = ctx
+                .target
+                .send(request.method.clone(), url, &headers, body)
+                .await;
+            (headers, sent, received)
+        }))
+        .await;
+    let n = answers.len();
+    let mut findings = Vec::new();
+    for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
+        let received = match received {
+            Ok(r) => r,
+            Err(e) => {
+                let why = e.to_string();
+                record.exchanges.push(ExchangeRecord {
+                    request: sent,
+                    response: None,
+                    error: Some(why.clone()),
+                });
+                return (
+                    record,
+                    StepEnd::Errored(format!("response {} of {n}: {why}", i + 1)),
+                );
+            }
+        };
+        record.exchanges.push(ExchangeRecord {
+            request: sent,
+            response: Some(ResponseEvidence::from(&received)),
+            error: None,
+        });
+        for mut f in judge(
+            ctx,
+            case,
+            step,
+            env,
+            &request.method,
+            url,
+            &headers,
+            &received,
+        )
+        .0
+        {
+            f.rule = format!("response {} of {n}: {}", i + 1, f.rule);
+            findings.push(f);
+        }
+    }
+    let end = summarize(&findings);
+    record.findings = findings;
+    (record, end)
 }
 
 type Rendered = (Vec<(String, String)>, Option<Vec<u8>>);

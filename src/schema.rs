@@ -14,7 +14,7 @@ pub struct SchemaSet {
 }
 
 /// One violation, with where it is in the instance and which keyword it broke.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SchemaError {
     pub instance_path: String,
     pub schema_path: String,

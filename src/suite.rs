@@ -63,29 +63,48 @@ impl Suite {
         })
     }
 
-    /// `strict`, `glance` (built in) or a path to a profile file.
+    /// `strict`, `glance` (built in) or a path to a profile file; `extends` chains are followed.
     pub fn profile(&self, name: &str) -> Result<Profile, SuiteError> {
-        let file = if name.ends_with(".yaml") || name.contains('/') {
-            let text = std::fs::read_to_string(name)
-                .map_err(|e| SuiteError::Profile(format!("{name}: {e}")))?;
-            SourceFile::new(name, text)
-        } else {
-            let builtin = source::builtin("profiles", "yaml");
-            let known: Vec<String> = builtin
-                .iter()
-                .filter_map(|f| f.stem().map(String::from))
-                .collect();
-            builtin
-                .into_iter()
-                .find(|f| f.stem() == Some(name))
-                .ok_or_else(|| {
-                    SuiteError::Profile(format!(
-                        "no built-in profile `{name}` (built in: {})",
-                        known.join(", ")
-                    ))
-                })?
-        };
         let ids: Vec<&str> = self.cases.iter().map(|c| c.id.as_str()).collect();
-        Profile::parse(&file, &ids).map_err(SuiteError::Profile)
+        let mut chain = Vec::new();
+        let mut next = Some(name.to_string());
+        while let Some(n) = next {
+            if chain.len() == 8 {
+                return Err(SuiteError::Profile(format!(
+                    "{name}: `extends` goes more than 8 profiles deep"
+                )));
+            }
+            let p = Profile::parse(&profile_file(&n)?, &ids).map_err(SuiteError::Profile)?;
+            next = p.extends.clone();
+            chain.push(p);
+        }
+        // The most specific profile comes first; fold the bases under it.
+        let mut merged = chain.remove(0);
+        for base in chain {
+            merged.inherit(base);
+        }
+        Ok(merged)
     }
+}
+
+fn profile_file(name: &str) -> Result<SourceFile, SuiteError> {
+    if name.ends_with(".yaml") || name.contains('/') {
+        let text = std::fs::read_to_string(name)
+            .map_err(|e| SuiteError::Profile(format!("{name}: {e}")))?;
+        return Ok(SourceFile::new(name, text));
+    }
+    let builtin = source::builtin("profiles", "yaml");
+    let known: Vec<String> = builtin
+        .iter()
+        .filter_map(|f| f.stem().map(String::from))
+        .collect();
+    builtin
+        .into_iter()
+        .find(|f| f.stem() == Some(name))
+        .ok_or_else(|| {
+            SuiteError::Profile(format!(
+                "no built-in profile `{name}` (built in: {})",
+                known.join(", ")
+            ))
+        })
 }

@@ -21,10 +21,13 @@ pub enum Builtin {
     Name,
     /// The project id of a persona (`$project_other`); the case needs that persona.
     Project(Persona),
+    /// In a `parallel` step, the copy's number (0, 1, …).
+    Copy,
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 8] = [
+    pub const ALL: [(&'static str, Builtin); 9] = [
+        ("$copy", Builtin::Copy),
         ("$uuid", Builtin::Uuid),
         ("$run_id", Builtin::RunId),
         ("$prefix", Builtin::Prefix),
@@ -202,6 +205,8 @@ pub struct Env {
     pub vars: IndexMap<String, Value>,
     /// The run's personas, when the target has identities.
     pub personas: Option<Personas>,
+    /// The copy being rendered in a `parallel` step.
+    pub copy: Option<u32>,
 }
 
 impl Env {
@@ -225,6 +230,7 @@ impl Env {
             case_slug,
             vars: IndexMap::new(),
             personas: None,
+            copy: None,
         }
     }
 
@@ -243,6 +249,11 @@ impl Env {
             Part::Builtin(Builtin::Prefix) => Value::String(self.prefix()),
             Part::Builtin(Builtin::Name) => {
                 Value::String(format!("{}-{}", self.prefix(), self.case_slug))
+            }
+            Part::Builtin(Builtin::Copy) => {
+                Value::from(self.copy.ok_or(
+                    "`$copy` numbers the copies of a `parallel` step; this step is not one",
+                )?)
             }
             Part::Builtin(Builtin::Project(p)) => Value::String(
                 self.personas

@@ -242,3 +242,112 @@ fn personas_act_as_other_projects_and_are_skipped_without_identities() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<skipped").count(), 2, "{xml}");
 }
+
+#[test]
+fn readme_coverage_table_is_current() {
+    let o = imgconf(&["coverage"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8(o.stdout).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- coverage:begin -->\n")
+        .expect("README has the coverage markers")
+        + 24;
+    let end = readme.find("<!-- coverage:end -->").unwrap();
+    assert_eq!(
+        readme[start..end].trim_end(),
+        table.trim_end(),
+        "README's coverage table is stale: paste the output of `imgconf coverage` between the markers"
+    );
+}
+
+#[test]
+fn coverage_refuses_ids_the_catalogue_lacks() {
+    let o = imgconf(&["coverage", "--cases", "tests/data/failing"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains(
+            "cases name behaviours the catalogue does not have: T001 (selftest::wrong-status)"
+        ),
+        "{out}"
+    );
+}
+
+fn listed(args: &[&str]) -> Vec<String> {
+    let o = imgconf(args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn partitions_split_the_cases_without_overlap() {
+    let all = listed(&["run", "--list"]);
+    for kind in ["hash", "count"] {
+        let a = listed(&["run", "--list", "--partition", &format!("{kind}:1/2")]);
+        let b = listed(&["run", "--list", "--partition", &format!("{kind}:2/2")]);
+        assert!(!a.is_empty() && !b.is_empty());
+        let mut both: Vec<String> = a.iter().chain(&b).cloned().collect();
+        both.sort();
+        assert_eq!(both, all, "{kind}");
+    }
+    let o = imgconf(&["run", "--partition", "hash:3/2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("is not a partition"));
+}
+
+#[test]
+fn fail_fast_and_rerun_failed() {
+    let o = imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--fail-fast",
+        "--test-threads",
+        "1",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(101), "{out}");
+    assert!(
+        out.contains("ignored (not run: --fail-fast after selftest::wrong-body failed)"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--report-dir",
+        first.to_str().unwrap(),
+    ]);
+    let results = first.join("results.json");
+    let o = imgconf(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--rerun-failed",
+        results.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(
+        out.contains("running 3 tests") && !out.contains("selftest::passes"),
+        "{out}"
+    );
+
+    let clean = dir.path().join("clean");
+    imgconf(&["run", "--report-dir", clean.to_str().unwrap()]);
+    let o = imgconf(&[
+        "run",
+        "--rerun-failed",
+        clean.join("results.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no case failed in that run; nothing to rerun"));
+}

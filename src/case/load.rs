@@ -327,6 +327,20 @@ impl Ctx<'_> {
                 "`max_pages` only goes with `follow`",
             );
         }
+        if let Some(n) = s.parallel {
+            if !(2..=64).contains(&n) {
+                self.error(
+                    &format!("{at}.parallel"),
+                    "`parallel` sends 2 to 64 copies at once",
+                );
+            }
+            if s.follow.is_some() || s.request.is_none() {
+                self.error(
+                    &format!("{at}.parallel"),
+                    "`parallel` needs a `request` and cannot go with `follow`",
+                );
+            }
+        }
         defined.extend(s.collect.keys().cloned());
         Some(Step {
             number,
@@ -339,6 +353,7 @@ impl Ctx<'_> {
             collect,
             follow,
             max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+            parallel: s.parallel.unwrap_or(1),
         })
     }
 

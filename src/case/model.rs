@@ -79,6 +79,10 @@ pub struct StepDef {
     /// Path of a link to follow with GET while present (pagination); every page meets `expect`.
     #[serde(default)]
     pub follow: Option<String>,
+    /// Send the request this many times at once (2–64) to prove behaviour under concurrency;
+    /// every response must meet `expect`, and `collect` gathers from all of them.
+    #[serde(default)]
+    pub parallel: Option<u32>,
     /// Upper bound on pages when following links.
     #[serde(default)]
     pub max_pages: Option<u32>,

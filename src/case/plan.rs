@@ -72,6 +72,8 @@ pub struct Step {
     pub collect: Vec<(String, ValuePath)>,
     pub follow: Option<ValuePath>,
     pub max_pages: u32,
+    /// How many copies of the request go out at once (1: an ordinary step).
+    pub parallel: u32,
 }
 
 #[derive(Debug, Clone)]

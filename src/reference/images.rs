@@ -16,9 +16,21 @@ fn no_image(id: &str) -> ApiError {
 }
 
 /// A live image the caller may read (else 404, B074–B077).
-fn readable<'a>(store: &'a Store, caller: &Caller, id: &str) -> ApiResult<&'a Image> {
+pub(super) fn readable<'a>(store: &'a Store, caller: &Caller, id: &str) -> ApiResult<&'a Image> {
     store
         .get_live(id)
+        .filter(|img| policy::can_read(caller, img))
+        .ok_or_else(|| no_image(id))
+}
+
+/// The same image, to change it.
+pub(super) fn readable_mut<'a>(
+    store: &'a mut Store,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<&'a mut Image> {
+    store
+        .get_live_mut(id)
         .filter(|img| policy::can_read(caller, img))
         .ok_or_else(|| no_image(id))
 }

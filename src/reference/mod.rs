@@ -7,10 +7,14 @@
 //!
 //! Every call to [`router`] gets its own, fresh state; nothing is global.
 
+mod actions;
+mod data;
 mod errors;
+pub mod faults;
 mod identity;
 mod images;
 mod list;
+mod metadefs;
 mod patch;
 mod policy;
 mod props;
@@ -34,13 +38,18 @@ use tokio::task::JoinHandle;
 
 /// Switches of the reference server. Empty for now; switchable faults come later.
 #[derive(Clone, Debug, Default)]
-pub struct ServerOptions {}
+pub struct ServerOptions {
+    /// Faults switched on: the server then breaks the rules they name (see [`faults`]).
+    pub faults: faults::Faults,
+    /// Added before every answer: a slow server, for tests of timeouts and interruption.
+    pub latency: std::time::Duration,
+}
 
 /// An axum router serving the Images v2 API from a fresh in-memory store.
 pub fn router(options: ServerOptions) -> axum::Router {
     let state = Arc::new(state::AppState::new(options));
     axum::Router::new()
-        .fallback(routes::dispatch)
+        .fallback(faults::dispatch)
         .with_state(state)
 }
 

@@ -14,14 +14,15 @@ use axum::http::header::{HeaderValue, ACCEPT, LOCATION};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::actions::Action;
 use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{images, list, tags, versions};
+use super::{actions, data, images, list, metadefs, tags, versions};
 
 /// Largest request body read into memory.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -39,8 +40,14 @@ pub enum Route {
     Images,
     Image(String),
     ImageTag(String, String),
+    /// `/v2/images/{id}/file`.
+    ImageFile(String),
+    /// `/v2/images/{id}/actions/{deactivate|reactivate}`; other actions are unknown paths.
+    ImageAction(String, Action),
     /// A tag segment that is not valid percent-encoded UTF-8.
     BadTag,
+    /// Metadata definitions and their schemas (`/v2/metadefs/…`, `/v2/schemas/metadefs/…`).
+    Metadef(metadefs::MdRoute),
 }
 
 impl Route {
@@ -56,6 +63,8 @@ impl Route {
             Route::Images => Some("GET, POST"),
             Route::Image(_) => Some("GET, PATCH, DELETE"),
             Route::ImageTag(..) | Route::BadTag => Some("PUT, DELETE"),
+            Route::ImageFile(_) => Some("GET, PUT"),
+            Route::ImageAction(..) => Some("POST"),
             _ => None,
         }
     }
@@ -82,6 +91,10 @@ pub fn resolve(path: &str) -> Route {
     match &kept[1..] {
         [] => Route::V2Redirect,
         ["schemas", name] => SchemaName::parse(name).map_or(Route::NotFound, Route::Schema),
+        ["schemas", "metadefs", name] => {
+            metadefs::resolve_schema(name).map_or(Route::NotFound, Route::Metadef)
+        }
+        ["metadefs", rest @ ..] => metadefs::resolve(rest).map_or(Route::NotFound, Route::Metadef),
         ["images"] => Route::Images,
         ["images", id] if !id.is_empty() => match decode(id) {
             Some(id) => Route::Image(id),
@@ -98,6 +111,15 @@ pub fn resolve(path: &str) -> Route {
                     Err(_) => Route::BadTag,
                 },
                 None => Route::BadTag,
+            }
+        }
+        ["images", id, "file"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageFile)
+        }
+        ["images", id, "actions", action] if !id.is_empty() => {
+            match (decode(id), Action::parse(action)) {
+                (Some(id), Some(action)) => Route::ImageAction(id, action),
+                _ => Route::NotFound,
             }
         }
         _ => Route::NotFound,
@@ -161,6 +183,7 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
                 &schemas::document(*name, &app.image_schema),
             ))
         }
+        Route::Metadef(md) => metadefs::handle(app, ctx, md),
         Route::Images if *method == Method::GET => list::index(app, ctx),
         Route::Images if *method == Method::POST => images::create(app, ctx),
         Route::Image(id) if *method == Method::GET => images::show(app, ctx, id),
@@ -168,6 +191,11 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::Image(id) if *method == Method::DELETE => images::delete(app, ctx, id),
         Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
         Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
+        Route::ImageFile(id) if *method == Method::PUT => data::upload(app, ctx, id),
+        Route::ImageFile(id) if *method == Method::GET => data::download(app, ctx, id),
+        Route::ImageAction(id, action) if *method == Method::POST => {
+            actions::run(app, ctx, id, *action)
+        }
         Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
             ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
         ),
@@ -204,7 +232,16 @@ mod tests {
         assert_eq!(resolve("/v2/images/abc/tags/a%2Fb"), Route::NotFound);
         assert_eq!(resolve("/v2/images/abc/tags/%FF"), Route::BadTag);
         assert_eq!(resolve("/v2/images/abc/tags"), Route::NotFound);
-        assert_eq!(resolve("/v2/images/abc/file"), Route::NotFound);
+        assert_eq!(
+            resolve("/v2/images/abc/file"),
+            Route::ImageFile("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/actions/deactivate"),
+            Route::ImageAction("abc".into(), Action::Deactivate)
+        );
+        assert_eq!(resolve("/v2/images/abc/actions/bogus"), Route::NotFound);
+        assert_eq!(resolve("/v2/images/abc/actions"), Route::NotFound);
         assert_eq!(
             resolve("/v2/schemas/image"),
             Route::Schema(SchemaName::Image)

@@ -10,10 +10,11 @@ use super::ServerOptions;
 
 /// Everything a router owns: options, the served schema documents and the store.
 pub struct AppState {
-    #[allow(dead_code)] // read once switchable faults exist
     pub options: ServerOptions,
     pub image_schema: Value,
     pub store: Mutex<Store>,
+    /// Metadata definitions (namespaces and what they hold, resource types).
+    pub metadefs: Mutex<super::metadefs::Store>,
 }
 
 impl AppState {
@@ -22,12 +23,18 @@ impl AppState {
             options,
             image_schema: super::schemas::image(),
             store: Mutex::new(Store::default()),
+            metadefs: Mutex::new(super::metadefs::Store::default()),
         }
     }
 
     /// The store; a poisoned lock is still usable (no handler leaves it half-written).
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The metadefs store (same locking rule as [`AppState::store`]).
+    pub fn metadefs(&self) -> MutexGuard<'_, super::metadefs::Store> {
+        self.metadefs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -185,6 +192,8 @@ pub struct ImageData {
     pub os_hash_value: Option<String>,
     /// Comma-separated store ids, shown only once data exists.
     pub stores: Option<String>,
+    /// The uploaded bytes (`PUT …/file`), if any.
+    pub bytes: Option<bytes::Bytes>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

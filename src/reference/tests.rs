@@ -213,3 +213,112 @@ async fn identity_headers_scope_visibility() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn upload_then_deactivate_and_reactivate() {
+    let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+        .await
+        .unwrap();
+    let base = server.base_url();
+    let http = Client::new();
+    let member = |req: reqwest::RequestBuilder| {
+        req.header("x-identity-status", "Confirmed")
+            .header("x-project-id", "A")
+            .header("x-roles", "member")
+    };
+    let resp = member(http.post(format!("{base}/v2/images")))
+        .json(&json!({"disk_format": "raw", "container_format": "bare"}))
+        .send()
+        .await
+        .unwrap();
+    let id = body(resp).await["id"].as_str().unwrap().to_string();
+    let image_url = format!("{base}/v2/images/{id}");
+    let action = |name: &str| format!("{image_url}/actions/{name}");
+
+    // a queued image has no data and cannot be deactivated
+    let resp = member(http.get(format!("{image_url}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = member(http.post(action("deactivate")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    // upload: only octet-stream, then active with size and hashes
+    let resp = member(http.put(format!("{image_url}/file")))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let resp = member(http.put(format!("{image_url}/file")))
+        .header("content-type", "application/octet-stream")
+        .body("hello world")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let image = body(member(http.get(&image_url)).send().await.unwrap()).await;
+    assert_eq!(image["status"], "active");
+    assert_eq!(image["size"], 11);
+    assert_eq!(image["checksum"], "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    let resp = member(http.put(format!("{image_url}/file")))
+        .header("content-type", "application/octet-stream")
+        .body("again")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+
+    // deactivate (twice), download refused to the member, allowed to an admin
+    for _ in 0..2 {
+        let resp = member(http.post(action("deactivate")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+    let resp = member(http.get(format!("{image_url}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = http.get(format!("{image_url}/file")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.unwrap(), "hello world");
+
+    // routing edges: unknown action, GET on an action, a body
+    let resp = http.post(action("bogus")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = http.get(action("reactivate")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "POST");
+    let resp = http
+        .post(action("reactivate"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // reactivate: the member can download again
+    let resp = member(http.post(action("reactivate")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = member(http.get(format!("{image_url}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["content-md5"],
+        "5eb63bbbe01eeed093cb22bb8f5acdc3"
+    );
+    server.shutdown().await;
+}

@@ -5,6 +5,11 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// JUnit for a whole run report.
+pub fn render_report(r: &super::results::RunReport) -> Result<String, String> {
+    render(&r.cases, &r.run.run_id, &r.run.endpoint, &r.run.profile)
+}
+
 pub fn render(
     results: &[CaseResult],
     run_id: &str,

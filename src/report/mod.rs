@@ -1,4 +1,31 @@
-//! Turning case results into what people and CI read.
+//! Turning case results into what people and CI read: the console evidence ([`text`]), JUnit XML
+//! ([`junit`]), `results.json` ([`results`]), `report.html` ([`html`]) and `summary.md`
+//! ([`markdown`]). Every file is rendered from a [`results::RunReport`], so a saved
+//! `results.json` renders the same files again.
 
+pub mod html;
 pub mod junit;
+pub mod markdown;
+pub mod results;
 pub mod text;
+
+use results::RunReport;
+use std::path::Path;
+
+/// Writes `junit.xml`, `results.json`, `report.html` and `summary.md` into `dir`.
+pub fn write_all(report: &RunReport, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write("junit.xml", junit::render_report(report)?)?;
+    write(
+        "results.json",
+        serde_json::to_string_pretty(report)
+            .map_err(|e| format!("cannot write results.json: {e}"))?,
+    )?;
+    write("report.html", html::render(report))?;
+    write("summary.md", markdown::render(report))?;
+    Ok(())
+}

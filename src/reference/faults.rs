@@ -1,0 +1,870 @@
+//! Switchable faults: the reference server bent into a plausible non-conformant implementation,
+//! so that the suite's power to reject one can be measured.
+//!
+//! Every fault is one row of [`FAULTS`]: its name, what it breaks, the cases expected to catch it,
+//! and the one rule that bends behaviour — a rewrite of the request before the server sees it
+//! ([`Bend::Request`]) or of the response after ([`Bend::Response`]). The clean server is never
+//! touched: with no fault switched on, requests go straight to the router.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{HeaderValue, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::routes;
+use super::state::AppState;
+
+/// A request as the fault layer sees it, before it reaches the server.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    /// Query pairs, decoded, in order.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A response as the fault layer sees it, before it reaches the client.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// How a fault bends behaviour.
+pub enum Bend {
+    /// Changes the request; may answer in the server's place.
+    Request(fn(&mut Call) -> Option<Reply>),
+    /// Changes the response to the (original) request.
+    Response(fn(&Call, &mut Reply)),
+    /// Answers in the server's place, reaching into its state across an await: for races.
+    Racy(fn(Arc<AppState>, Call) -> RacyReply),
+}
+
+pub type RacyReply = std::pin::Pin<Box<dyn std::future::Future<Output = Option<Reply>> + Send>>;
+
+pub struct Fault {
+    pub name: &'static str,
+    /// What a client sees go wrong, in one line.
+    pub breaks: &'static str,
+    /// Case names (or name prefixes) expected to fail with this fault on.
+    pub caught_by: &'static [&'static str],
+    pub bend: Bend,
+}
+
+/// The faults switched on for one server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults(BTreeSet<&'static str>);
+
+impl Faults {
+    /// Parses fault names; an unknown name is an error that lists the known ones.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Faults, String> {
+        let mut set = BTreeSet::new();
+        for n in names {
+            let f = find(n.as_ref())
+                .ok_or_else(|| format!("unknown fault `{}` (see `imgconf faults`)", n.as_ref()))?;
+            set.insert(f.name);
+        }
+        Ok(Faults(set))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn active(&self) -> impl Iterator<Item = &'static Fault> + '_ {
+        FAULTS.iter().filter(|f| self.0.contains(f.name))
+    }
+}
+
+pub fn find(name: &str) -> Option<&'static Fault> {
+    FAULTS.iter().find(|f| f.name == name)
+}
+
+/// Entry point when faults are on: bend the request, let the server answer, bend the reply.
+pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Response {
+    if !app.options.latency.is_zero() {
+        tokio::time::sleep(app.options.latency).await;
+    }
+    if app.options.faults.is_empty() {
+        return routes::dispatch(State(app), req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, routes::MAX_BODY).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let original = Call {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_string(),
+        query: url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect(),
+        headers: parts.headers.clone(),
+        body,
+    };
+    let mut call = original.clone();
+    let mut answered = None;
+    for f in app.options.faults.active() {
+        if let Bend::Request(bend) = f.bend {
+            if let Some(reply) = bend(&mut call) {
+                answered = Some(reply);
+                break;
+            }
+        }
+    }
+    if answered.is_none() {
+        for f in app.options.faults.active() {
+            if let Bend::Racy(bend) = f.bend {
+                if let Some(reply) = bend(app.clone(), call.clone()).await {
+                    answered = Some(reply);
+                    break;
+                }
+            }
+        }
+    }
+    let mut reply = match answered {
+        Some(r) => r,
+        None => send(&app, &call).await,
+    };
+    for f in app.options.faults.active() {
+        if let Bend::Response(bend) = f.bend {
+            bend(&original, &mut reply);
+        }
+    }
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = reply.status;
+    *response.headers_mut() = reply.headers;
+    response.headers_mut().remove("content-length");
+    response
+}
+
+async fn send(app: &Arc<AppState>, call: &Call) -> Reply {
+    let mut uri = call.path.clone();
+    if !call.query.is_empty() {
+        uri.push('?');
+        uri.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&call.query)
+                .finish(),
+        );
+    }
+    let mut req = Request::new(Body::from(call.body.clone()));
+    *req.method_mut() = call.method.clone();
+    *req.uri_mut() = uri.parse::<Uri>().unwrap_or_else(|_| Uri::from_static("/"));
+    *req.headers_mut() = call.headers.clone();
+    let resp = routes::dispatch(State(app.clone()), req).await;
+    let (parts, body) = resp.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers the rules share.
+
+impl Call {
+    fn is(&self, method: Method, shape: &[&str]) -> bool {
+        self.method == method && path_is(&self.path, shape)
+    }
+
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    fn set_json(&mut self, v: &Value) {
+        self.body = Bytes::from(v.to_string());
+    }
+
+    fn drop_query(&mut self, keys: &[&str]) {
+        self.query.retain(|(k, _)| !keys.contains(&k.as_str()));
+    }
+}
+
+impl Reply {
+    fn empty(status: StatusCode) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// Applies `f` to the JSON body, if it is JSON.
+    fn edit_json(&mut self, f: impl FnOnce(&mut Value)) {
+        if let Ok(mut v) = serde_json::from_slice::<Value>(&self.body) {
+            f(&mut v);
+            self.body = Bytes::from(v.to_string());
+        }
+    }
+
+    /// Applies `f` to every image entity in the body (a single image or a list page).
+    fn edit_images(&mut self, f: impl Fn(&mut serde_json::Map<String, Value>)) {
+        self.edit_json(|v| {
+            if let Some(list) = v.get_mut("images").and_then(Value::as_array_mut) {
+                list.iter_mut()
+                    .filter_map(Value::as_object_mut)
+                    .for_each(&f);
+            } else if let Some(obj) = v.as_object_mut().filter(|o| o.contains_key("self")) {
+                f(obj);
+            }
+        });
+    }
+}
+
+/// `/v2/images/*/tags/*` style matching, `*` for one segment.
+fn path_is(path: &str, shape: &[&str]) -> bool {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    segs.len() == shape.len() && segs.iter().zip(shape).all(|(s, p)| *p == "*" || s == p)
+}
+
+fn is_image_response(call: &Call) -> bool {
+    path_is(&call.path, &["v2", "images"]) || path_is(&call.path, &["v2", "images", "*"])
+}
+
+fn is_json(reply: &Reply) -> bool {
+    reply
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Every `from` answer becomes `to`, whatever the route.
+fn remap(reply: &mut Reply, from: u16, to: u16) {
+    if reply.status.as_u16() == from {
+        reply.status = StatusCode::from_u16(to).unwrap_or(reply.status);
+    }
+}
+
+fn status(call: &Call, reply: &mut Reply, method: Method, shape: &[&str], from: u16, to: u16) {
+    if call.method == method && path_is(&call.path, shape) && reply.status.as_u16() == from {
+        reply.status = StatusCode::from_u16(to).unwrap_or(reply.status);
+    }
+}
+
+const IMAGES: &[&str] = &["v2", "images"];
+const IMAGE: &[&str] = &["v2", "images", "*"];
+const TAG: &[&str] = &["v2", "images", "*", "tags", "*"];
+
+// ---------------------------------------------------------------------------------------------
+// The faults.
+
+pub static FAULTS: &[Fault] = &[
+    // Status codes of whole classes of answers: each documented code replaced by a plausible
+    // wrong one. Every case that asserts that code catches these.
+    Fault {
+        name: "bad-request-as-422",
+        breaks: "invalid requests answer 422 instead of 400 Bad Request",
+        caught_by: &[
+            "tags::tag-of-256-characters-is-400",
+            "images.create::array-body-is-rejected",
+        ],
+        bend: Bend::Response(|_, r| remap(r, 400, 422)),
+    },
+    Fault {
+        name: "forbidden-as-401",
+        breaks: "refusals answer 401 instead of 403 Forbidden",
+        caught_by: &[
+            "images.",
+            "members::",
+            "visibility::",
+            "actions::",
+            "tags::",
+            "metadefs",
+        ],
+        bend: Bend::Response(|_, r| remap(r, 403, 401)),
+    },
+    Fault {
+        name: "unsupported-media-type-as-400",
+        breaks: "a wrong Content-Type answers 400 instead of 415 Unsupported Media Type",
+        caught_by: &["images.update::plain-json-media-type-is-415"],
+        bend: Bend::Response(|_, r| remap(r, 415, 400)),
+    },
+    Fault {
+        name: "quota-as-400",
+        breaks: "going over a quota answers 400 instead of 413",
+        caught_by: &["images.", "tags::", "members::"],
+        bend: Bend::Response(|_, r| remap(r, 413, 400)),
+    },
+    Fault {
+        name: "no-content-as-200",
+        breaks: "calls documented to answer 204 No Content answer 200",
+        caught_by: &[
+            "tags::put-adds-the-tag",
+            "images.show::deleted-image-is-404",
+        ],
+        bend: Bend::Response(|_, r| remap(r, 204, 200)),
+    },
+    Fault {
+        name: "ok-as-201",
+        breaks: "successful reads and updates answer 201 instead of 200",
+        caught_by: &[
+            "images.show::returns-the-image",
+            "images.update::replace-name-and-tags",
+            "versions::versions-path-lists-versions",
+        ],
+        bend: Bend::Response(|_, r| remap(r, 200, 201)),
+    },
+    Fault {
+        name: "create-answers-200",
+        breaks: "creating an image answers 200 instead of 201 Created",
+        caught_by: &["images.create::returns-201-location-and-entity"],
+        bend: Bend::Response(|c, r| status(c, r, Method::POST, IMAGES, 201, 200)),
+    },
+    Fault {
+        name: "create-without-location",
+        breaks: "the create response has no Location header",
+        caught_by: &["images.create::returns-201-location-and-entity"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGES) {
+                r.headers.remove(LOCATION);
+            }
+        }),
+    },
+    Fault {
+        name: "location-names-another-image",
+        breaks: "the Location header of a new image points at a different image id",
+        caught_by: &["images.create::honours-client-supplied-id"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGES) {
+                let other = format!("http://localhost/v2/images/{}", uuid::Uuid::new_v4());
+                if let Ok(v) = HeaderValue::from_str(&other) {
+                    r.headers.insert(LOCATION, v);
+                }
+            }
+        }),
+    },
+    Fault {
+        name: "client-id-ignored",
+        breaks: "an id supplied on create is ignored and a new one generated",
+        caught_by: &[
+            "images.create::honours-client-supplied-id",
+            "images.create::duplicate-id-conflicts",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, IMAGES) {
+                if let Some(mut v) = c.json() {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("id");
+                    }
+                    c.set_json(&v);
+                }
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "create-drops-tags",
+        breaks: "tags given in the create body are not stored",
+        caught_by: &["images.create::tags-in-body-are-kept"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, IMAGES) {
+                if let Some(mut v) = c.json() {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("tags");
+                    }
+                    c.set_json(&v);
+                }
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "new-image-is-active",
+        breaks: "a new image reports status active instead of queued",
+        caught_by: &["images.create::returns-201-location-and-entity"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGES) {
+                r.edit_images(|o| {
+                    o.insert("status".into(), "active".into());
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "default-visibility-private",
+        breaks: "an image created without visibility reports `private` instead of `shared`",
+        caught_by: &["images.create::default-visibility-is-shared"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGES) {
+                r.edit_images(|o| {
+                    o.insert("visibility".into(), "private".into());
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "entity-missing-protected",
+        breaks: "image entities leave out the `protected` base property",
+        caught_by: &[
+            "images.create::returns-201-location-and-entity",
+            "images.list::entities-validate-against-the-image-schema",
+        ],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    o.remove("protected");
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "entity-renames-created-at",
+        breaks: "image entities carry `created` instead of `created_at`",
+        caught_by: &[
+            "images.create::timestamps-are-equal-on-create",
+            "images.show::returns-the-image",
+        ],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    if let Some(v) = o.remove("created_at") {
+                        o.insert("created".into(), v);
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "min-ram-as-string",
+        breaks: "`min_ram` is a JSON string instead of an integer",
+        caught_by: &[
+            "images.create::returns-201-location-and-entity",
+            "images.list::entities-validate-against-the-image-schema",
+        ],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    if let Some(n) = o.get("min_ram").and_then(Value::as_i64) {
+                        o.insert("min_ram".into(), n.to_string().into());
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "timestamps-not-iso8601",
+        breaks: "timestamps are `YYYY-MM-DD hh:mm:ss` instead of ISO 8601",
+        caught_by: &[
+            "images.create::timestamps-are-equal-on-create",
+            "images.create::returns-201-location-and-entity",
+        ],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    for k in ["created_at", "updated_at"] {
+                        if let Some(s) = o.get(k).and_then(Value::as_str) {
+                            let bent = s.replace('T', " ").trim_end_matches('Z').to_string();
+                            o.insert(k.into(), bent.into());
+                        }
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "updated-at-differs-on-create",
+        breaks: "a new image's updated_at differs from its created_at",
+        caught_by: &["images.create::timestamps-are-equal-on-create"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGES) {
+                r.edit_images(|o| {
+                    o.insert("updated_at".into(), "2001-01-01T00:00:00Z".into());
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "json-served-as-text",
+        breaks: "JSON responses are labelled `text/plain`",
+        caught_by: &[
+            "images.create::returns-201-location-and-entity",
+            "versions::root-lists-versions",
+        ],
+        bend: Bend::Response(|_, r| {
+            if is_json(r) {
+                r.headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=UTF-8"),
+                );
+            }
+        }),
+    },
+    Fault {
+        name: "not-found-as-500",
+        breaks: "a missing resource answers 500 instead of 404",
+        caught_by: &[
+            "images.show::unknown-id-is-404",
+            "images.show::deleted-image-is-404",
+            "tags::repeated-delete-is-404",
+        ],
+        bend: Bend::Response(|_, r| {
+            if r.status == StatusCode::NOT_FOUND {
+                r.status = StatusCode::INTERNAL_SERVER_ERROR;
+            }
+        }),
+    },
+    Fault {
+        name: "conflict-as-400",
+        breaks: "a conflict (duplicate id) answers 400 instead of 409",
+        caught_by: &["images.create::duplicate-id-conflicts"],
+        bend: Bend::Response(|_, r| {
+            if r.status == StatusCode::CONFLICT {
+                r.status = StatusCode::BAD_REQUEST;
+            }
+        }),
+    },
+    Fault {
+        name: "array-body-crashes",
+        breaks: "a JSON array as create body answers 500 instead of 400",
+        caught_by: &["images.create::array-body-is-rejected"],
+        bend: Bend::Request(|c| {
+            let is_array = c.json().is_some_and(|v| v.is_array());
+            (c.is(Method::POST, IMAGES) && is_array)
+                .then(|| Reply::empty(StatusCode::INTERNAL_SERVER_ERROR))
+        }),
+    },
+    Fault {
+        name: "delete-keeps-image",
+        breaks: "DELETE of an image answers 204 but the image stays",
+        caught_by: &["images.show::deleted-image-is-404"],
+        bend: Bend::Request(|c| {
+            c.is(Method::DELETE, IMAGE)
+                .then(|| Reply::empty(StatusCode::NO_CONTENT))
+        }),
+    },
+    Fault {
+        name: "patch-changes-nothing",
+        breaks: "PATCH answers 200 with the image but applies no change",
+        caught_by: &[
+            "images.update::replace-name-and-tags",
+            "images.update::add-custom-property",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PATCH, IMAGE) {
+                c.method = Method::GET;
+                c.body = Bytes::new();
+                c.headers.remove(CONTENT_TYPE);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "patch-remove-ignored",
+        breaks: "json-patch `remove` operations are silently skipped",
+        caught_by: &["images.update::remove-custom-property"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PATCH, IMAGE) {
+                if let Some(Value::Array(ops)) = c.json() {
+                    let kept: Vec<Value> = ops
+                        .into_iter()
+                        .filter(|op| op.get("op") != Some(&Value::from("remove")))
+                        .collect();
+                    c.set_json(&Value::Array(kept));
+                }
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "patch-any-media-type",
+        breaks: "PATCH accepts any Content-Type instead of answering 415",
+        caught_by: &["images.update::plain-json-media-type-is-415"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PATCH, IMAGE) {
+                c.headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/openstack-images-v2.1-json-patch"),
+                );
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "tag-put-answers-200",
+        breaks: "adding a tag answers 200 instead of 204",
+        caught_by: &["tags::put-adds-the-tag", "tags::put-is-idempotent"],
+        bend: Bend::Response(|c, r| status(c, r, Method::PUT, TAG, 204, 200)),
+    },
+    Fault {
+        name: "tag-delete-repeats-204",
+        breaks: "deleting a tag that is not there answers 204 instead of 404",
+        caught_by: &["tags::repeated-delete-is-404"],
+        bend: Bend::Response(|c, r| status(c, r, Method::DELETE, TAG, 404, 204)),
+    },
+    Fault {
+        name: "tag-delete-keeps-tag",
+        breaks: "DELETE of a tag answers 204 but the tag stays",
+        caught_by: &["tags::delete-removes-the-tag"],
+        bend: Bend::Request(|c| {
+            c.is(Method::DELETE, TAG)
+                .then(|| Reply::empty(StatusCode::NO_CONTENT))
+        }),
+    },
+    Fault {
+        name: "long-tag-truncated",
+        breaks: "a tag over 255 characters is cut to 255 and accepted instead of refused",
+        caught_by: &["tags::tag-of-256-characters-is-400"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PUT, TAG) {
+                if let Some((head, tag)) = c.path.rsplit_once('/') {
+                    if tag.len() > 255 {
+                        c.path = format!("{head}/{}", &tag[..255]);
+                    }
+                }
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "tag-limit-off-by-one",
+        breaks: "a tag of exactly 255 characters is refused",
+        caught_by: &["tags::tag-of-255-characters-is-accepted"],
+        bend: Bend::Request(|c| {
+            let at_limit = c.path.rsplit_once('/').is_some_and(|(_, t)| t.len() >= 255);
+            (c.is(Method::PUT, TAG) && at_limit).then(|| Reply::empty(StatusCode::BAD_REQUEST))
+        }),
+    },
+    Fault {
+        name: "tag-put-races",
+        breaks: "concurrent PUTs of the same tag each add it (read, then write without a lock)",
+        caught_by: &["concurrency::parallel-tag-puts-leave-one-instance"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                if !call.is(Method::PUT, TAG) {
+                    return None;
+                }
+                let mut parts = call.path.trim_start_matches('/').split('/');
+                let (Some(id), Some(tag)) = (parts.nth(2), parts.nth(1)) else {
+                    return None;
+                };
+                let tag =
+                    super::request::percent_decode(tag).and_then(|b| String::from_utf8(b).ok())?;
+                // Read under the lock, write later without looking again: overlapping PUTs of
+                // the same tag both find it absent and both append it.
+                let absent = !app.store().get_live(id)?.tags.contains(&tag);
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                let mut store = app.store();
+                let image = store.get_live_mut(id)?;
+                if absent {
+                    image.tags.push(tag);
+                }
+                Some(Reply::empty(StatusCode::NO_CONTENT))
+            })
+        }),
+    },
+    Fault {
+        name: "limit-ignored",
+        breaks: "the list ignores `limit` and returns every match in one page",
+        caught_by: &["images.list::pagination-visits-every-image-once"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, IMAGES) {
+                c.drop_query(&["limit"]);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "name-filter-ignored",
+        breaks: "the list ignores the `name` filter",
+        caught_by: &["images.list::name-filter-matches-the-whole-name"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, IMAGES) {
+                c.drop_query(&["name"]);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "next-link-missing",
+        breaks: "a full list page has no `next` link",
+        caught_by: &["images.list::pagination-visits-every-image-once"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGES) {
+                r.edit_json(|v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("next");
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "next-marker-repeats-page",
+        breaks: "the `next` link's marker is the page's first image, so pages overlap",
+        caught_by: &["images.list::pagination-visits-every-image-once"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGES) {
+                r.edit_json(|v| {
+                    let first = v
+                        .pointer("/images/0/id")
+                        .and_then(Value::as_str)
+                        .map(String::from);
+                    let last = v
+                        .pointer("/images")
+                        .and_then(Value::as_array)
+                        .and_then(|a| a.last())
+                        .and_then(|i| i.get("id"))
+                        .and_then(Value::as_str)
+                        .map(String::from);
+                    if let (Some(first), Some(last), Some(next)) = (
+                        first,
+                        last,
+                        v.get("next").and_then(Value::as_str).map(String::from),
+                    ) {
+                        v["next"] = next.replace(&last, &first).into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "first-link-missing",
+        breaks: "list pages have no `first` link",
+        caught_by: &[
+            "images.list::shows-a-created-image",
+            "images.list::pagination-visits-every-image-once",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGES) {
+                r.edit_json(|v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("first");
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "list-schema-link-wrong",
+        breaks: "the list's `schema` link names the image schema instead of the images schema",
+        caught_by: &["images.list::shows-a-created-image"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGES) {
+                r.edit_json(|v| {
+                    if v.get("schema").is_some() {
+                        v["schema"] = "/v2/schemas/image".into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "image-schema-without-links",
+        breaks: "the image schema document has no `links`",
+        caught_by: &["schemas::image-schema-has-the-documented-shape"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, &["v2", "schemas", "image"]) {
+                r.edit_json(|v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("links");
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "images-schema-without-next",
+        breaks: "the images schema document does not describe the `next` property",
+        caught_by: &["schemas::images-schema-has-the-documented-shape"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, &["v2", "schemas", "images"]) {
+                r.edit_json(|v| {
+                    if let Some(p) = v.get_mut("properties").and_then(Value::as_object_mut) {
+                        p.remove("next");
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "versions-empty",
+        breaks: "the versions document lists no versions",
+        caught_by: &[
+            "versions::root-lists-versions",
+            "versions::versions-path-lists-versions",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/" || c.path == "/versions" {
+                r.edit_json(|v| v["versions"] = Value::Array(Vec::new()));
+            }
+        }),
+    },
+    Fault {
+        name: "versions-without-current",
+        breaks: "no version is marked CURRENT",
+        caught_by: &["versions::root-lists-versions"],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/" || c.path == "/versions" {
+                r.edit_json(|v| {
+                    for item in v
+                        .get_mut("versions")
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        item["status"] = "SUPPORTED".into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "root-answers-200",
+        breaks: "GET / answers 200 instead of 300 Multiple Choices",
+        caught_by: &["versions::root-lists-versions"],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/" && r.status == StatusCode::MULTIPLE_CHOICES {
+                r.status = StatusCode::OK;
+            }
+        }),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_each_names_its_catchers() {
+        let mut seen = BTreeSet::new();
+        for f in FAULTS {
+            assert!(seen.insert(f.name), "duplicate fault {}", f.name);
+            assert!(
+                f.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                f.name
+            );
+            assert!(!f.caught_by.is_empty(), "{} names no case", f.name);
+            assert!(!f.breaks.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_refused() {
+        assert!(Faults::parse(&["limit-ignored"]).is_ok());
+        let err = Faults::parse(&["nope"]).unwrap_err();
+        assert!(err.contains("unknown fault `nope`"), "{err}");
+    }
+
+    #[test]
+    fn paths_match_by_shape() {
+        assert!(path_is("/v2/images/abc/tags/x", TAG));
+        assert!(!path_is("/v2/images/abc/tags", TAG));
+        assert!(path_is("/v2/images", IMAGES));
+    }
+}
