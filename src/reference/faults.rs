@@ -310,7 +310,12 @@ pub static FAULTS: &[Fault] = &[
     Fault {
         name: "method-not-allowed-as-404",
         breaks: "a wrong method on a known route answers 404 instead of 405 Method Not Allowed",
-        caught_by: &["metadefs.namespaces::wrong-method-is-405", "actions::"],
+        caught_by: &[
+            "metadefs.namespaces::wrong-method-is-405",
+            "errors::wrong-method-",
+            "schemas::other-methods-on-a-schema-are-405",
+            "tags::post-on-a-tag-is-405",
+        ],
         bend: Bend::Response(|_, r| remap(r, 405, 404)),
     },
     Fault {
@@ -911,6 +916,39 @@ pub static FAULTS: &[Fault] = &[
         bend: Bend::Response(|c, r| {
             if c.path == "/" && r.status == StatusCode::MULTIPLE_CHOICES {
                 r.status = StatusCode::OK;
+            }
+        }),
+    },
+    // HTTP-level conventions and version negotiation (errors::, versions:: cases).
+    Fault {
+        name: "method-not-allowed-without-allow",
+        breaks: "405 Method Not Allowed answers carry no Allow header",
+        caught_by: &[
+            "errors::wrong-method-",
+            "schemas::other-methods-on-a-schema-are-405",
+            "tags::post-on-a-tag-is-405",
+        ],
+        bend: Bend::Response(|_, r| {
+            r.headers.remove(axum::http::header::ALLOW);
+        }),
+    },
+    Fault {
+        name: "unknown-version-path-404",
+        breaks: "a path under a version the server does not serve answers 404 instead of 300 with the versions",
+        caught_by: &["versions::unadvertised-version-path-answers-300"],
+        bend: Bend::Response(|c, r| {
+            if c.path != "/" && r.status == StatusCode::MULTIPLE_CHOICES {
+                *r = Reply::empty(StatusCode::NOT_FOUND);
+            }
+        }),
+    },
+    Fault {
+        name: "v2-not-redirected",
+        breaks: "GET /v2 answers 404 instead of redirecting to /v2/",
+        caught_by: &["versions::v2-without-trailing-slash-redirects"],
+        bend: Bend::Response(|_, r| {
+            if r.status == StatusCode::FOUND {
+                *r = Reply::empty(StatusCode::NOT_FOUND);
             }
         }),
     },
