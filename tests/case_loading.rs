@@ -311,3 +311,14 @@ fn digest_paths_name_their_field() {
         "{e}"
     );
 }
+
+#[test]
+fn null_is_a_value_to_compare_with_not_a_missing_condition() {
+    let text = case_with_step("      - request: {method: GET, path: /}\n        expect:\n          checks:\n            - {at: body.name, equals: null}\n");
+    let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
+    let pred = &cases[0].steps[0].expect.checks[0].1;
+    assert!(
+        pred.equals.is_some(),
+        "equals: null must be kept as a condition"
+    );
+}

@@ -183,6 +183,12 @@ impl<'de> Deserialize<'de> for StatusDef {
     }
 }
 
+/// A JSON value that may be `null`: `equals: null` is the condition "is null", where a plain
+/// `Option<Value>` would read it as no condition at all.
+fn explicit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
 /// Conditions on one JSON value; every one given must hold.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,19 +198,25 @@ pub struct Predicate {
     pub at: Option<String>,
     /// Present (`true`) or absent (`false`).
     pub exists: Option<bool>,
+    #[serde(default, deserialize_with = "explicit")]
     pub equals: Option<Value>,
+    #[serde(default, deserialize_with = "explicit")]
     pub not_equals: Option<Value>,
     pub one_of: Option<Vec<Value>>,
     /// Object subset / element-wise array match, as `expect.body`.
+    #[serde(default, deserialize_with = "explicit")]
     pub subset: Option<Value>,
     /// A string matching this regular expression.
     pub regex: Option<String>,
     pub starts_with: Option<String>,
     pub ends_with: Option<String>,
     /// Array has this element, or string has this substring.
+    #[serde(default, deserialize_with = "explicit")]
     pub contains: Option<Value>,
+    #[serde(default, deserialize_with = "explicit")]
     pub not_contains: Option<Value>,
     /// Array has this element exactly once.
+    #[serde(default, deserialize_with = "explicit")]
     pub contains_once: Option<Value>,
     /// Array has these elements, in any order, and no others (duplicates ignored).
     pub set_equals: Option<Vec<Value>>,
@@ -218,9 +230,13 @@ pub struct Predicate {
     #[serde(rename = "type")]
     pub type_: Option<String>,
     /// Ordering against a number or string (timestamps of one format compare as strings).
+    #[serde(default, deserialize_with = "explicit")]
     pub gt: Option<Value>,
+    #[serde(default, deserialize_with = "explicit")]
     pub ge: Option<Value>,
+    #[serde(default, deserialize_with = "explicit")]
     pub lt: Option<Value>,
+    #[serde(default, deserialize_with = "explicit")]
     pub le: Option<Value>,
     /// Validates against `fixtures/schemas/<name>.json`.
     pub schema: Option<String>,
