@@ -32,6 +32,9 @@ pub struct Deviation {
     pub reference: String,
     /// Text the failure must contain, so that a different failure is not excused.
     pub failure_contains: String,
+    /// A race: it shows in some runs and not in others, so a pass is not a sign that it is gone.
+    #[serde(default)]
+    pub intermittent: bool,
 }
 
 impl Profile {
@@ -71,6 +74,13 @@ impl Profile {
         match result.verdict {
             Verdict::Fail if result.reason.contains(&d.failure_contains) => {
                 result.verdict = Verdict::Deviation;
+                result.deviation = Some(note);
+            }
+            Verdict::Pass if d.intermittent => {
+                result.reason = format!(
+                    "passed this time; `{}` declares an intermittent deviation here",
+                    self.name
+                );
                 result.deviation = Some(note);
             }
             Verdict::Pass => {
@@ -142,6 +152,22 @@ mod tests {
         profile().apply(&mut r);
         assert_eq!(r.verdict, Verdict::Fail);
         assert!(r.reason.contains("the deviation is gone"), "{}", r.reason);
+    }
+
+    #[test]
+    fn an_intermittent_deviation_may_pass() {
+        let mut p = profile();
+        p.deviations[0].intermittent = true;
+        let mut r = result(Verdict::Pass, "");
+        p.apply(&mut r);
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(r.reason.contains("intermittent deviation"), "{}", r.reason);
+        let mut r = result(
+            Verdict::Fail,
+            "step 1 (line 3): status: expected 400, got 500",
+        );
+        p.apply(&mut r);
+        assert_eq!(r.verdict, Verdict::Deviation);
     }
 
     #[test]

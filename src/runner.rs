@@ -161,6 +161,7 @@ async fn run_step(
         return run_parallel(ctx, case, step, env, request, &url, record).await;
     }
     let mut page = 1;
+    let mut attempt = 0;
     loop {
         let identity = match &ctx.personas {
             Some(ps) => ps.headers(step.persona.unwrap_or(Persona::Owner)),
@@ -209,6 +210,31 @@ async fn run_step(
             &received,
         );
         if !findings.is_empty() {
+            if let Some(poll) = &step.poll {
+                let expected_status = match &step.expect.status {
+                    Some(codes) => codes.contains(&received.status),
+                    None => (200..300).contains(&received.status),
+                };
+                attempt += 1;
+                if expected_status && attempt < poll.attempts {
+                    // Not there yet: keep only the latest exchange as evidence and ask again.
+                    record.exchanges.clear();
+                    tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
+                    continue;
+                }
+                if expected_status {
+                    let last = findings
+                        .iter()
+                        .map(|f| format!("{}: {}", f.rule, f.message))
+                        .collect::<Vec<_>>();
+                    let why = format!(
+                        "still not so after {attempt} attempts, {} ms apart: {}",
+                        poll.interval_ms,
+                        last.join("; ")
+                    );
+                    return fail_with(record, Finding::new("poll", why));
+                }
+            }
             let end = summarize(&findings);
             record.findings = findings;
             return (record, end);

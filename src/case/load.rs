@@ -327,6 +327,21 @@ impl Ctx<'_> {
                 "`max_pages` only goes with `follow`",
             );
         }
+        if let Some(p) = s.poll {
+            if !(2..=600).contains(&p.attempts) || !(1..=60_000).contains(&p.interval_ms) {
+                self.error(
+                    &format!("{at}.poll"),
+                    "`poll` takes 2 to 600 attempts, 1 ms to 60 s apart",
+                );
+            }
+            if s.request.is_none()
+                || s.follow.is_some()
+                || s.parallel.is_some()
+                || !s.collect.is_empty()
+            {
+                self.error(&format!("{at}.poll"), "`poll` needs a `request` and goes with neither `follow`, `parallel` nor `collect`");
+            }
+        }
         if let Some(n) = s.parallel {
             if !(2..=64).contains(&n) {
                 self.error(
@@ -354,6 +369,7 @@ impl Ctx<'_> {
             follow,
             max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
             parallel: s.parallel.unwrap_or(1),
+            poll: s.poll,
         })
     }
 

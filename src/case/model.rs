@@ -83,6 +83,11 @@ pub struct StepDef {
     /// every response must meet `expect`, and `collect` gathers from all of them.
     #[serde(default)]
     pub parallel: Option<u32>,
+    /// Repeat the request until `expect` holds, for state that a documented asynchronous call
+    /// reaches later (an import). Only a response with an expected status is retried; any other
+    /// status fails at once, so a server error is never retried away.
+    #[serde(default)]
+    pub poll: Option<PollDef>,
     /// Upper bound on pages when following links.
     #[serde(default)]
     pub max_pages: Option<u32>,
@@ -110,6 +115,15 @@ pub struct RequestDef {
     /// beginning, whatever its size.
     #[serde(default)]
     pub stream: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollDef {
+    /// How many times to ask at most.
+    pub attempts: u32,
+    /// Pause between attempts.
+    pub interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

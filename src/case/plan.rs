@@ -74,6 +74,8 @@ pub struct Step {
     pub max_pages: u32,
     /// How many copies of the request go out at once (1: an ordinary step).
     pub parallel: u32,
+    /// Ask again until `expect` holds.
+    pub poll: Option<super::model::PollDef>,
 }
 
 #[derive(Debug, Clone)]
