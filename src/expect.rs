@@ -440,6 +440,23 @@ impl Checker<'_> {
         if let Some(name) = &p.schema {
             self.schema(rule, name, v, out);
         }
+        if let Some(t) = &p.valid_against {
+            if let Some(doc) = self.render(t, rule, out) {
+                match crate::schema::validate_with(&doc, v) {
+                    Ok(errors) if errors.is_empty() => {}
+                    Ok(errors) => out.push(Finding {
+                        rule: rule.to_string(),
+                        message: format!(
+                            "does not validate against the given schema: {} error(s)",
+                            errors.len()
+                        ),
+                        diff: None,
+                        schema_errors: errors,
+                    }),
+                    Err(e) => fail(out, e),
+                }
+            }
+        }
         if let Some(each) = &p.each {
             match v.as_array() {
                 Some(items) => {

@@ -61,16 +61,27 @@ impl SchemaSet {
             .validators
             .get(name)
             .ok_or_else(|| format!("no schema named `{name}`"))?;
-        Ok(validator
-            .iter_errors(instance)
-            .map(|e| SchemaError {
-                instance_path: e.instance_path().as_str().to_string(),
-                schema_path: e.schema_path().as_str().to_string(),
-                // The masked message leaves out the offending value, which can be a whole document.
-                message: e.masked().to_string(),
-            })
-            .collect())
+        Ok(errors_of(validator, instance))
     }
+}
+
+/// Every violation of `schema` (a Draft 4 document given as a value, e.g. one a target served).
+pub fn validate_with(schema: &Value, instance: &Value) -> Result<Vec<SchemaError>, String> {
+    let validator = jsonschema::draft4::new(schema)
+        .map_err(|e| format!("the given schema is not a valid Draft 4 schema: {e}"))?;
+    Ok(errors_of(&validator, instance))
+}
+
+fn errors_of(validator: &jsonschema::Validator, instance: &Value) -> Vec<SchemaError> {
+    validator
+        .iter_errors(instance)
+        .map(|e| SchemaError {
+            instance_path: e.instance_path().as_str().to_string(),
+            schema_path: e.schema_path().as_str().to_string(),
+            // The masked message leaves out the offending value, which can be a whole document.
+            message: e.masked().to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,6 +132,16 @@ mod tests {
             .validate("nope", &json!({}))
             .unwrap_err()
             .contains("no schema named `nope`"));
+    }
+
+    #[test]
+    fn schemas_given_as_values_validate_too() {
+        let schema = json!({"properties": {"n": {"type": "integer"}}});
+        let errors = validate_with(&schema, &json!({"n": "x"})).unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].instance_path, "/n");
+        let err = validate_with(&json!({"type": 5}), &json!({})).unwrap_err();
+        assert!(err.contains("not a valid Draft 4 schema"), "{err}");
     }
 
     #[test]

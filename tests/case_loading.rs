@@ -322,3 +322,10 @@ fn null_is_a_value_to_compare_with_not_a_missing_condition() {
         "equals: null must be kept as a condition"
     );
 }
+
+#[test]
+fn valid_against_counts_as_a_condition() {
+    let text = case_with_step("      - request: {method: GET, path: /}\n        capture: {s: body}\n        expect:\n          checks:\n            - {at: body, valid_against: \"{{s}}\"}\n");
+    let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
+    assert!(cases[0].steps[0].expect.checks[0].1.valid_against.is_some());
+}

@@ -568,6 +568,7 @@ impl Ctx<'_> {
             lt: j(self, "lt", &p.lt),
             le: j(self, "le", &p.le),
             schema: p.schema.clone(),
+            valid_against: j(self, "valid_against", &p.valid_against),
             each,
         };
         if is_empty(p) {
@@ -704,6 +705,7 @@ fn is_empty(p: &model::Predicate) -> bool {
         lt,
         le,
         schema,
+        valid_against,
         each,
     } = p;
     exists.is_none()
@@ -728,5 +730,6 @@ fn is_empty(p: &model::Predicate) -> bool {
         && lt.is_none()
         && le.is_none()
         && schema.is_none()
+        && valid_against.is_none()
         && each.is_none()
 }

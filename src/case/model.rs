@@ -254,6 +254,9 @@ pub struct Predicate {
     pub le: Option<Value>,
     /// Validates against `fixtures/schemas/<name>.json`.
     pub schema: Option<String>,
+    /// Validates against a schema document given as a value, usually one the target served
+    /// (`"{{served}}"`): is the target consistent with its own published schema?
+    pub valid_against: Option<Value>,
     /// Applies to every element of an array.
     pub each: Option<Box<Predicate>>,
 }

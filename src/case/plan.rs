@@ -129,6 +129,7 @@ pub struct Predicate {
     pub lt: Option<JsonTemplate>,
     pub le: Option<JsonTemplate>,
     pub schema: Option<String>,
+    pub valid_against: Option<JsonTemplate>,
     pub each: Option<Box<Predicate>>,
 }
 
