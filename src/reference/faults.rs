@@ -766,6 +766,55 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "protected-image-deletable",
+        breaks: "a protected image is deleted like any other",
+        caught_by: &["images.show::protected-image-cannot-be-deleted"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                if call.is(Method::DELETE, IMAGE) {
+                    let id = call.path.rsplit('/').next().unwrap_or_default().to_string();
+                    if let Some(image) = app.store().get_live_mut(&id) {
+                        image.protected = false;
+                    }
+                }
+                None
+            })
+        }),
+    },
+    Fault {
+        name: "deactivate-does-nothing",
+        breaks: "deactivating an image answers 204 but the image stays active",
+        caught_by: &["actions::deactivate-an-active-image"],
+        bend: Bend::Request(|c| {
+            let deactivate = c.is(Method::POST, &["v2", "images", "*", "actions", "deactivate"]);
+            deactivate.then(|| Reply::empty(StatusCode::NO_CONTENT))
+        }),
+    },
+    Fault {
+        name: "member-status-change-ignored",
+        breaks: "a member's accept or reject answers 200 with the member, unchanged",
+        caught_by: &["members::member-accepts"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PUT, &["v2", "images", "*", "members", "*"]) {
+                c.method = Method::GET;
+                c.body = Bytes::new();
+                c.headers.remove(CONTENT_TYPE);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "identity-ignored",
+        breaks: "the caller's identity is ignored: every request acts as an administrator",
+        caught_by: &["visibility::private-image-is-not-found-by-other-projects", "members::"],
+        bend: Bend::Request(|c| {
+            for h in ["x-identity-status", "x-project-id", "x-tenant-id", "x-user-id", "x-roles"] {
+                c.headers.remove(h);
+            }
+            None
+        }),
+    },
+    Fault {
         name: "limit-ignored",
         breaks: "the list ignores `limit` and returns every match in one page",
         caught_by: &["images.list::pagination-visits-every-image-once"],
