@@ -116,10 +116,13 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     };
     let personas = (args.auth.unwrap_or(default_auth) == AuthMode::TrustedHeaders)
         .then(|| Personas::trusted_headers(&run_id));
-    let identity = personas
+    let mut identity = personas
         .as_ref()
         .map(|p| p.headers(Persona::Owner))
         .unwrap_or_default();
+    if let Some(t) = &args.token {
+        identity.push(("X-Auth-Token".into(), t.clone()));
+    }
     let mut info = runtime.block_on(discovery::probe(&target, &identity))?;
     info.features.extend(args.features.iter().cloned());
     info.features.retain(|f| !args.without_features.contains(f));
@@ -175,6 +178,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         tracker: Default::default(),
         personas,
         features: info.features.clone(),
+        token: args.token.clone(),
     });
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
@@ -402,6 +406,10 @@ fn effective_config(args: &RunArgs) -> std::collections::BTreeMap<String, String
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(built in)".into()),
     );
+    put(
+        "token",
+        if args.token.is_some() { "***" } else { "" }.to_string(),
+    );
     put("features", args.features.join(","));
     put("without_features", args.without_features.join(","));
     put("faults", args.faults.join(","));
@@ -551,6 +559,10 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
             }
             AuthMode::None => Vec::new(),
         };
+        let mut headers = headers;
+        if let Some(t) = &args.token {
+            headers.push(("X-Auth-Token".into(), t.clone()));
+        }
         let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
         let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
         for l in &found {

@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// `none` with --endpoint.
     #[arg(long, env = "IMGCONF_AUTH", value_enum)]
     pub auth: Option<AuthMode>,
+    /// A token to send as X-Auth-Token with every request (for deployments where you already hold
+    /// one); it never appears in output or reports.
+    #[arg(long, env = "IMGCONF_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Treat an optional feature as offered although it was not detected (repeatable).
     #[arg(long = "feature", env = "IMGCONF_FEATURES", value_delimiter = ',')]
     pub features: Vec<String>,
@@ -112,6 +116,9 @@ pub struct CleanupArgs {
     /// Identity: `none`, or `trusted-headers` (acts as the run's admin persona).
     #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]
     pub auth: AuthMode,
+    /// A token to send as X-Auth-Token (never shown).
+    #[arg(long, env = "IMGCONF_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

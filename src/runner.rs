@@ -27,6 +27,22 @@ pub struct RunContext {
     pub personas: Option<Personas>,
     /// Optional features the target offers (detected, or set on the command line).
     pub features: BTreeSet<String>,
+    /// A token sent as `X-Auth-Token` with every request (never shown: masked in all output).
+    pub token: Option<String>,
+}
+
+impl RunContext {
+    /// Identity headers for a request sent as `persona` (the owner by default).
+    pub fn identity(&self, persona: Option<Persona>) -> Vec<(String, String)> {
+        let mut headers = match &self.personas {
+            Some(ps) => ps.headers(persona.unwrap_or(Persona::Owner)),
+            None => Vec::new(),
+        };
+        if let Some(t) = &self.token {
+            headers.push(("X-Auth-Token".into(), t.clone()));
+        }
+        headers
+    }
 }
 
 enum StepEnd {
@@ -163,10 +179,7 @@ async fn run_step(
     let mut page = 1;
     let mut attempt = 0;
     loop {
-        let identity = match &ctx.personas {
-            Some(ps) => ps.headers(step.persona.unwrap_or(Persona::Owner)),
-            None => Vec::new(),
-        };
+        let identity = ctx.identity(step.persona);
         let (headers, body) = match render_request(request, env, &identity, page > 1) {
             Ok(x) => x,
             Err(e) => return (record, StepEnd::Errored(e)),
@@ -320,10 +333,7 @@ async fn run_parallel(
     url: &str,
     mut record: StepRecord,
 ) -> (StepRecord, StepEnd) {
-    let identity = match &ctx.personas {
-        Some(ps) => ps.headers(step.persona.unwrap_or(Persona::Owner)),
-        None => Vec::new(),
-    };
+    let identity = ctx.identity(step.persona);
     let mut sends = Vec::new();
     for copy in 0..step.parallel {
         env.copy = Some(copy);

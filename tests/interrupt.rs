@@ -1,51 +1,15 @@
 //! Safety on a shared target: a run interrupted halfway deletes what it created; a run killed
 //! outright leaves images that `imgconf cleanup` sweeps; nothing else on the target is touched.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_imgconf"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("IMGCONF_ENDPOINT");
-    c
-}
+mod common;
+use common::{bin, Server};
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `imgconf serve` on a free loopback port, answering every request 40 ms late.
+/// `imgconf serve` answering every request 40 ms late.
 fn serve() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = bin()
-        .args([
-            "serve",
-            "--latency-ms",
-            "40",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "imgconf serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server(child, url)
+    common::serve(&["--latency-ms", "40"])
 }
 
 fn rt() -> tokio::runtime::Runtime {
