@@ -5,7 +5,7 @@ use crate::case::plan::{Body, Request, Step};
 use crate::case::{ApiVersion, Case};
 use crate::cleanup::{Kind, Tracker};
 use crate::expect::{Checker, Finding, Subject};
-use crate::http::{Outgoing, Received, Target};
+use crate::http::{Outgoing, Received, SentRequest, Target};
 use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
 use crate::persona::{Persona, Personas};
 use crate::schema::SchemaSet;
@@ -195,15 +195,7 @@ async fn run_step(
             .await;
         let received = match received {
             Ok(r) => r,
-            Err(e) => {
-                let why = e.to_string();
-                record.exchanges.push(ExchangeRecord {
-                    request: sent,
-                    response: None,
-                    error: Some(why.clone()),
-                });
-                return (record, StepEnd::Errored(why));
-            }
+            Err(e) => return no_response(record, sent, e.to_string()),
         };
         let sent_digest = sent.digest.clone();
         record.exchanges.push(ExchangeRecord {
@@ -358,18 +350,7 @@ async fn run_parallel(
     for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
         let received = match received {
             Ok(r) => r,
-            Err(e) => {
-                let why = e.to_string();
-                record.exchanges.push(ExchangeRecord {
-                    request: sent,
-                    response: None,
-                    error: Some(why.clone()),
-                });
-                return (
-                    record,
-                    StepEnd::Errored(format!("response {} of {n}: {why}", i + 1)),
-                );
-            }
+            Err(e) => return no_response(record, sent, format!("response {} of {n}: {e}", i + 1)),
         };
         let sent_digest = sent.digest.clone();
         record.exchanges.push(ExchangeRecord {
@@ -571,6 +552,16 @@ fn capture_finding(name: &str, path: &crate::valuepath::ValuePath, why: &str) ->
         format!("capture {name}"),
         format!("cannot capture `{name}` from {path}: {why}"),
     )
+}
+
+/// Ends a step on a request that got no usable response (a harness error, not a failure).
+fn no_response(mut record: StepRecord, request: SentRequest, why: String) -> (StepRecord, StepEnd) {
+    record.exchanges.push(ExchangeRecord {
+        request,
+        response: None,
+        error: Some(why.clone()),
+    });
+    (record, StepEnd::Errored(why))
 }
 
 /// Ends a step on one finding.

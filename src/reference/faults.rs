@@ -209,6 +209,20 @@ impl Reply {
         }
     }
 
+    /// Applies `f` to every element of the top-level array member `key` of a JSON body.
+    fn edit_each(&mut self, key: &str, f: impl Fn(&mut Value)) {
+        self.edit_json(|v| {
+            for item in v
+                .get_mut(key)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                f(item);
+            }
+        });
+    }
+
     /// Removes a top-level member of a JSON object body.
     fn remove_key(&mut self, key: &str) {
         self.edit_json(|v| {
@@ -717,16 +731,9 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["discovery::stores-default-flag-is-boolean"],
         bend: Bend::Response(|c, r| {
             if c.path.starts_with("/v2/info/stores") {
-                r.edit_json(|v| {
-                    for store in v
-                        .get_mut("stores")
-                        .and_then(Value::as_array_mut)
-                        .into_iter()
-                        .flatten()
-                    {
+                r.edit_each("stores", |store| {
                         store["default"] = "true".into();
-                    }
-                });
+});
             }
         }),
     },
@@ -736,18 +743,11 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["discovery::stores-info-has-one-default"],
         bend: Bend::Response(|c, r| {
             if c.path == "/v2/info/stores" {
-                r.edit_json(|v| {
-                    for store in v
-                        .get_mut("stores")
-                        .and_then(Value::as_array_mut)
-                        .into_iter()
-                        .flatten()
-                    {
+                r.edit_each("stores", |store| {
                         if let Some(o) = store.as_object_mut() {
                             o.remove("default");
                         }
-                    }
-                });
+});
             }
         }),
     },
@@ -945,16 +945,9 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["versions::root-lists-versions"],
         bend: Bend::Response(|c, r| {
             if c.path == "/" || c.path == "/versions" {
-                r.edit_json(|v| {
-                    for item in v
-                        .get_mut("versions")
-                        .and_then(Value::as_array_mut)
-                        .into_iter()
-                        .flatten()
-                    {
+                r.edit_each("versions", |item| {
                         item["status"] = "SUPPORTED".into();
-                    }
-                });
+});
             }
         }),
     },
