@@ -12,7 +12,7 @@ BIN=target/release/imgconf
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-ms() { date +%s%N | awk '{ printf "%d", $1 / 1000000 }'; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Median of 20 start-ups that load and check every case file and list them.
 starts=()
