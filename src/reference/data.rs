@@ -110,22 +110,6 @@ pub fn activate(image: &mut Image, blob: Blob) {
     image.updated_at = now();
 }
 
-fn no_image(id: &str) -> ApiError {
-    ApiError::not_found(format!("No image found with ID {id}"))
-}
-
-/// The live image `id` that `caller` may read, mutably (404 otherwise).
-fn readable_mut<'a>(
-    store: &'a mut super::state::Store,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<&'a mut Image> {
-    store
-        .get_live_mut(id)
-        .filter(|img| policy::can_read(caller, img))
-        .ok_or_else(|| no_image(id))
-}
-
 /// 415 unless the body is declared `application/octet-stream` (B198, B262).
 fn check_media_type(ctx: &Ctx) -> ApiResult<()> {
     match ctx.content_type() {
@@ -257,7 +241,7 @@ impl Drop for Claim<'_> {
 /// Checks that the image may take data now and marks it busy (`saving` / `uploading`).
 fn claim<'a>(app: &'a AppState, caller: &Caller, id: &'a str, sink: Sink) -> ApiResult<Claim<'a>> {
     let mut store = app.store();
-    let image = readable_mut(&mut store, caller, id)?;
+    let image = super::images::readable_mut(&mut store, caller, id)?;
     if !policy::can_write(caller, image) {
         return Err(policy::not_owner());
     }
@@ -395,7 +379,7 @@ pub fn download(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     let image = store
         .get_live(id)
         .filter(|img| policy::can_read(&ctx.caller, img))
-        .ok_or_else(|| no_image(id))?;
+        .ok_or_else(|| super::images::no_image(id))?;
     if image.status == Status::Deactivated && !ctx.caller.is_admin {
         return Err(ApiError::forbidden(
             "The requested image has been deactivated. Image data download is forbidden.",

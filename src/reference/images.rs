@@ -11,7 +11,7 @@ use super::request::{self, Ctx};
 use super::state::{now, AppState, Image, Store};
 use super::{patch, policy, props, view};
 
-fn no_image(id: &str) -> ApiError {
+pub(super) fn no_image(id: &str) -> ApiError {
     ApiError::not_found(format!("No image found with ID {id}"))
 }
 
