@@ -245,14 +245,7 @@ async fn run_step(
             return (record, end);
         }
         let Some(follow) = &step.follow else { break };
-        let subject = Subject {
-            status: received.status,
-            headers: &received.headers,
-            body: &body,
-            raw: &received.bytes,
-            received: received.streamed.as_ref(),
-            sent: sent_digest.as_ref(),
-        };
+        let subject = subject(&received, &body, sent_digest.as_ref());
         let link = Checker {
             env,
             schemas: &ctx.schemas,
@@ -278,6 +271,22 @@ async fn run_step(
     (record, StepEnd::Passed)
 }
 
+/// What the checks look at in one response.
+fn subject<'a>(
+    received: &'a Received,
+    body: &'a Result<Value, String>,
+    sent: Option<&'a crate::http::Digest>,
+) -> Subject<'a> {
+    Subject {
+        status: received.status,
+        headers: &received.headers,
+        body,
+        raw: &received.bytes,
+        received: received.streamed.as_ref(),
+        sent,
+    }
+}
+
 /// Captures, checks and collects for one response; records what it created. Returns the
 /// findings and the body as parsed.
 #[allow(clippy::too_many_arguments)]
@@ -294,14 +303,7 @@ fn judge(
 ) -> (Vec<Finding>, Result<Value, String>) {
     let body = parse_json(received);
     note_created(ctx, case, method, url, received, &body, headers);
-    let subject = Subject {
-        status: received.status,
-        headers: &received.headers,
-        body: &body,
-        raw: &received.bytes,
-        received: received.streamed.as_ref(),
-        sent,
-    };
+    let subject = subject(received, &body, sent);
     // Captures come first so checks can use them; their problems are listed after the checks'.
     let capture_problems = capture(ctx, env, &step.capture, false, &subject);
     let mut findings = Checker {

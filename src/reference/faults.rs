@@ -264,6 +264,15 @@ fn is_json(reply: &Reply) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// In the entity a create answers with, `key` becomes `value`.
+fn set_on_create(call: &Call, reply: &mut Reply, key: &str, value: &str) {
+    if call.is(Method::POST, IMAGES) {
+        reply.edit_images(|o| {
+            o.insert(key.into(), value.into());
+        });
+    }
+}
+
 /// Every `from` answer becomes `to`, whatever the route.
 fn remap(reply: &mut Reply, from: u16, to: u16) {
     if reply.status.as_u16() == from {
@@ -419,25 +428,13 @@ pub static FAULTS: &[Fault] = &[
         name: "new-image-is-active",
         breaks: "a new image reports status active instead of queued",
         caught_by: &["images.create::returns-201-location-and-entity"],
-        bend: Bend::Response(|c, r| {
-            if c.is(Method::POST, IMAGES) {
-                r.edit_images(|o| {
-                    o.insert("status".into(), "active".into());
-                });
-            }
-        }),
+        bend: Bend::Response(|c, r| set_on_create(c, r, "status", "active")),
     },
     Fault {
         name: "default-visibility-private",
         breaks: "an image created without visibility reports `private` instead of `shared`",
         caught_by: &["images.create::default-visibility-is-shared"],
-        bend: Bend::Response(|c, r| {
-            if c.is(Method::POST, IMAGES) {
-                r.edit_images(|o| {
-                    o.insert("visibility".into(), "private".into());
-                });
-            }
-        }),
+        bend: Bend::Response(|c, r| set_on_create(c, r, "visibility", "private")),
     },
     Fault {
         name: "entity-missing-protected",
@@ -512,13 +509,7 @@ pub static FAULTS: &[Fault] = &[
         name: "updated-at-differs-on-create",
         breaks: "a new image's updated_at differs from its created_at",
         caught_by: &["images.create::timestamps-are-equal-on-create"],
-        bend: Bend::Response(|c, r| {
-            if c.is(Method::POST, IMAGES) {
-                r.edit_images(|o| {
-                    o.insert("updated_at".into(), "2001-01-01T00:00:00Z".into());
-                });
-            }
-        }),
+        bend: Bend::Response(|c, r| set_on_create(c, r, "updated_at", "2001-01-01T00:00:00Z")),
     },
     Fault {
         name: "json-served-as-text",
