@@ -10,7 +10,7 @@ use crate::reference::faults::{Faults, FAULTS};
 use crate::reference::{self, RunningServer, ServerOptions};
 use crate::report;
 use crate::report::results::{RunMeta, RunReport};
-use crate::runner::{run_case, RunContext};
+use crate::runner::{run_case, skipped, RunContext};
 use crate::suite::Suite;
 use libtest_mimic::{Completion, Failed, Trial};
 use std::process::ExitCode;
@@ -46,6 +46,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .profile(args.profile.as_deref().unwrap_or(default_profile))
             .map_err(|e| e.to_string())?,
     );
+    suite.apply_profile(&profile).map_err(|e| e.to_string())?;
     // After the profile, which may name any case of the suite.
     select_cases(&args, &mut suite.cases)?;
     if args.libtest.list {
@@ -124,6 +125,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         identity.push(("X-Auth-Token".into(), t.clone()));
     }
     let mut info = runtime.block_on(discovery::probe(&target, &identity))?;
+    // Discovery, then the profile's rules, then the command line's.
+    profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
     info.features.retain(|f| !args.without_features.contains(f));
     let what = if server.is_some() {
@@ -207,7 +210,10 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                         "not run: --fail-fast after {first} failed"
                     )));
                 }
-                let mut result = handle.block_on(run_case(&ctx, &case));
+                let mut result = match profile.exclusion(&case) {
+                    Some(why) => skipped(&case, why),
+                    None => handle.block_on(run_case(&ctx, &case)),
+                };
                 if fail_fast && result.verdict.is_failure() {
                     let _ = stop.set(result.id.clone());
                 }
@@ -445,6 +451,7 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
     };
     runtime.block_on(async {
         let options = ServerOptions {
+            flavor: args.flavor,
             faults,
             latency: Duration::from_millis(args.latency_ms),
         };

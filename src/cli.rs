@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// Switch a fault on (repeatable; see `imgconf faults`).
     #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// Which implementation to serve: `glance`, or `huawei-ims` (Huawei Cloud IMS's documented
+    /// differences, for certifying the `huawei-ims` profile without a Huawei cloud).
+    #[arg(long, env = "IMGCONF_FLAVOR", value_enum, default_value = "glance")]
+    pub flavor: crate::reference::flavor::Flavor,
     /// Milliseconds to wait before answering each request (a slow server, for tests).
     #[arg(long, env = "IMGCONF_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,

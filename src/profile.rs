@@ -1,24 +1,88 @@
 //! Profiles: what a kind of target is expected to do differently from the documents.
 //!
-//! A profile is data (`profiles/<name>.yaml`). For now it declares expected deviations: cases
-//! that fail on that kind of target for a known, documented reason. Such a failure is accepted
-//! and reported as a deviation; a deviation that no longer happens fails the case, so the list
-//! never goes stale.
+//! A profile is data (`profiles/<name>.yaml`, or a file given with `--profile PATH`). It says
+//! which areas and cases apply (an excluded one is reported as skipped with the profile's
+//! reason), which optional features to take as offered or absent whatever discovery finds,
+//! which schema fixtures replace the ones cases name, and the expected deviations: cases that
+//! fail on that kind of target for a known, documented reason. Such a failure is accepted and
+//! reported as a deviation; a deviation that no longer happens fails the case, so the list never
+//! goes stale.
 
+use crate::case::spans::SpanIndex;
+use crate::case::Case;
 use crate::outcome::{CaseResult, DeviationNote, Verdict};
 use crate::source::SourceFile;
 use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
     pub description: String,
-    /// A profile (built-in name or path) whose deviations this one starts from.
+    /// A profile (built-in name or path) whose rules this one starts from.
     #[serde(default)]
     pub extends: Option<String>,
+    /// Which areas (case files) apply.
+    #[serde(default)]
+    pub areas: AreaRules,
+    /// Single cases that do not apply.
+    #[serde(default)]
+    pub cases: CaseRules,
+    /// Optional features taken as offered or absent, whatever discovery finds.
+    #[serde(default)]
+    pub features: FeatureRules,
+    /// Schema fixture a case names → the fixture checked in its place (`image: huawei-ims-image`).
+    #[serde(default)]
+    pub schemas: BTreeMap<String, String>,
     #[serde(default)]
     pub deviations: Vec<Deviation>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaRules {
+    /// Only these areas run (the others are skipped, naming the profile); absent: all.
+    #[serde(default)]
+    pub include: Option<Vec<String>>,
+    #[serde(default)]
+    pub exclude: Vec<AreaExclusion>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaExclusion {
+    pub area: String,
+    pub reason: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRules {
+    #[serde(default)]
+    pub exclude: Vec<CaseExclusion>,
+}
+
+/// Cases that do not apply, for one reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseExclusion {
+    /// Full case names (`tags::put-adds-the-tag`).
+    pub cases: Vec<String>,
+    pub reason: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureRules {
+    /// Taken as offered although discovery did not find them.
+    #[serde(default)]
+    pub with: Vec<String>,
+    /// Taken as absent although discovery found them.
+    #[serde(default)]
+    pub without: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,33 +101,220 @@ pub struct Deviation {
     pub intermittent: bool,
 }
 
+/// What a profile may name, from the suite it is checked against.
+pub struct Known<'a> {
+    pub cases: BTreeSet<&'a str>,
+    pub areas: BTreeSet<&'a str>,
+    pub schemas: BTreeSet<&'a str>,
+}
+
+impl<'a> Known<'a> {
+    pub fn new(cases: &'a [Case], schemas: impl Iterator<Item = &'a str>) -> Known<'a> {
+        Known {
+            cases: cases.iter().map(|c| c.id.as_str()).collect(),
+            areas: cases.iter().map(|c| c.area.as_str()).collect(),
+            schemas: schemas.collect(),
+        }
+    }
+}
+
 impl Profile {
-    /// Parses a profile and checks that every deviation names a known case (`None`: the cases
-    /// are not the ones the profile was written for, so names cannot be checked).
-    pub fn parse(file: &SourceFile, known_cases: Option<&[&str]>) -> Result<Profile, String> {
-        let p: Profile =
-            serde_norway::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path))?;
-        let Some(known_cases) = known_cases else {
-            return Ok(p);
+    /// Parses a profile and checks every name it uses against the suite (`None`: the cases are
+    /// not the ones the profile was written for, so names cannot be checked). Errors read
+    /// `file:line:column: field: problem`.
+    pub fn parse(file: &SourceFile, known: Option<&Known>) -> Result<Profile, String> {
+        let p: Profile = serde_norway::from_str(&file.text).map_err(|e| {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let text = e.to_string();
+            let text = text
+                .rfind(" at line ")
+                .map_or(&text[..], |cut| &text[..cut]);
+            format!("{}:{line}:{column}: {text}", file.path)
+        })?;
+        let spans = SpanIndex::build(&file.text);
+        let mut problems = Vec::new();
+        let mut problem = |field: String, message: String| {
+            let (line, column) = spans.locate(&field).unwrap_or((1, 1));
+            problems.push(format!("{}:{line}:{column}: {field}: {message}", file.path));
         };
-        for d in &p.deviations {
-            if !known_cases.contains(&d.case.as_str()) {
-                return Err(format!(
-                    "{}: deviation for unknown case `{}`",
-                    file.path, d.case
-                ));
+        for (i, f) in p
+            .features
+            .with
+            .iter()
+            .chain(&p.features.without)
+            .enumerate()
+        {
+            let (list, j) = if i < p.features.with.len() {
+                ("with", i)
+            } else {
+                ("without", i - p.features.with.len())
+            };
+            let ok = !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-:._".contains(c));
+            if !ok {
+                problem(
+                    format!("features.{list}[{j}]"),
+                    format!("`{f}`: a feature name is lower-case letters, digits and `-:._`"),
+                );
+            } else if list == "without" && p.features.with.contains(f) {
+                problem(
+                    format!("features.{list}[{j}]"),
+                    format!("`{f}` is in both `with` and `without`"),
+                );
             }
         }
-        Ok(p)
+        let mut ruled: BTreeSet<&str> = BTreeSet::new();
+        for (i, x) in p.cases.exclude.iter().enumerate() {
+            if x.cases.is_empty() {
+                problem(format!("cases.exclude[{i}].cases"), "names no case".into());
+            }
+            for c in &x.cases {
+                if !ruled.insert(c) {
+                    problem(
+                        format!("cases.exclude[{i}].cases"),
+                        format!("`{c}` is excluded twice"),
+                    );
+                }
+            }
+        }
+        for (i, d) in p.deviations.iter().enumerate() {
+            if !ruled.insert(&d.case) {
+                problem(
+                    format!("deviations[{i}].case"),
+                    format!("`{}` is already excluded or has a deviation", d.case),
+                );
+            }
+        }
+        if let Some(known) = known {
+            for (i, d) in p.deviations.iter().enumerate() {
+                if !known.cases.contains(d.case.as_str()) {
+                    problem(
+                        format!("deviations[{i}].case"),
+                        format!("deviation for unknown case `{}`", d.case),
+                    );
+                }
+            }
+            for (i, x) in p.cases.exclude.iter().enumerate() {
+                for (j, c) in x.cases.iter().enumerate() {
+                    if !known.cases.contains(c.as_str()) {
+                        problem(
+                            format!("cases.exclude[{i}].cases[{j}]"),
+                            format!("unknown case `{c}`"),
+                        );
+                    }
+                }
+            }
+            let areas = p.areas.include.iter().flatten().enumerate();
+            for (i, a) in areas {
+                if !known.areas.contains(a.as_str()) {
+                    problem(format!("areas.include[{i}]"), format!("unknown area `{a}`"));
+                }
+            }
+            for (i, x) in p.areas.exclude.iter().enumerate() {
+                if !known.areas.contains(x.area.as_str()) {
+                    problem(
+                        format!("areas.exclude[{i}].area"),
+                        format!("unknown area `{}`", x.area),
+                    );
+                }
+            }
+            for (from, to) in &p.schemas {
+                for name in [from, to] {
+                    if !known.schemas.contains(name.as_str()) {
+                        problem(
+                            format!("schemas.{from}"),
+                            format!("no schema fixture `{name}`"),
+                        );
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(p)
+        } else {
+            Err(problems.join("\n"))
+        }
     }
 
-    /// Takes the base's deviations for cases this profile says nothing about.
+    /// Takes the base's rules for whatever this profile says nothing about.
     pub fn inherit(&mut self, base: Profile) {
+        let mine: BTreeSet<String> = self
+            .deviations
+            .iter()
+            .map(|d| d.case.clone())
+            .chain(self.cases.exclude.iter().flat_map(|x| x.cases.clone()))
+            .collect();
         for d in base.deviations {
-            if !self.deviations.iter().any(|mine| mine.case == d.case) {
+            if !mine.contains(&d.case) {
                 self.deviations.push(d);
             }
         }
+        for mut x in base.cases.exclude {
+            x.cases.retain(|c| !mine.contains(c));
+            if !x.cases.is_empty() {
+                self.cases.exclude.push(x);
+            }
+        }
+        if self.areas.include.is_none() {
+            self.areas.include = base.areas.include;
+        }
+        for x in base.areas.exclude {
+            if !self.areas.exclude.iter().any(|m| m.area == x.area) {
+                self.areas.exclude.push(x);
+            }
+        }
+        for f in base.features.with {
+            if !self.features.without.contains(&f) && !self.features.with.contains(&f) {
+                self.features.with.push(f);
+            }
+        }
+        for f in base.features.without {
+            if !self.features.with.contains(&f) && !self.features.without.contains(&f) {
+                self.features.without.push(f);
+            }
+        }
+        for (k, v) in base.schemas {
+            self.schemas.entry(k).or_insert(v);
+        }
+    }
+
+    /// Why the profile says a case does not apply, if it does.
+    pub fn exclusion(&self, case: &Case) -> Option<String> {
+        if let Some(include) = &self.areas.include {
+            if !include.contains(&case.area) {
+                return Some(format!(
+                    "profile `{}` covers only the areas {}",
+                    self.name,
+                    include.join(", ")
+                ));
+            }
+        }
+        let (reason, reference) = self
+            .areas
+            .exclude
+            .iter()
+            .find(|x| x.area == case.area)
+            .map(|x| (&x.reason, &x.reference))
+            .or_else(|| {
+                self.cases
+                    .exclude
+                    .iter()
+                    .find(|x| x.cases.contains(&case.id))
+                    .map(|x| (&x.reason, &x.reference))
+            })?;
+        Some(format!(
+            "excluded by profile `{}`: {} ({})",
+            self.name,
+            reason.trim(),
+            reference
+        ))
+    }
+
+    /// Features after the profile's rules: discovery's, plus `with`, minus `without`.
+    pub fn apply_features(&self, features: &mut BTreeSet<String>) {
+        features.extend(self.features.with.iter().cloned());
+        features.retain(|f| !self.features.without.contains(f));
     }
 
     /// Applies the declared deviation, if any, to a finished case.
@@ -106,11 +357,7 @@ mod tests {
 
     fn profile() -> Profile {
         let text = "name: t\ndescription: test\ndeviations:\n  - case: a::b\n    reason: r\n    reference: ref\n    failure_contains: 'expected 400, got 500'\n";
-        Profile::parse(
-            &SourceFile::new("profiles/t.yaml", text.into()),
-            Some(&["a::b"]),
-        )
-        .unwrap()
+        Profile::parse(&SourceFile::new("profiles/t.yaml", text.into()), None).unwrap()
     }
 
     fn result(verdict: Verdict, reason: &str) -> CaseResult {
@@ -181,8 +428,37 @@ mod tests {
     #[test]
     fn unknown_case_is_an_error() {
         let text = "name: t\ndescription: d\ndeviations:\n  - {case: x::y, reason: r, reference: f, failure_contains: z}\n";
+        let known = Known {
+            cases: ["a::b"].into(),
+            areas: ["a"].into(),
+            schemas: ["image"].into(),
+        };
         let err =
-            Profile::parse(&SourceFile::new("p.yaml", text.into()), Some(&["a::b"])).unwrap_err();
-        assert!(err.contains("unknown case `x::y`"), "{err}");
+            Profile::parse(&SourceFile::new("p.yaml", text.into()), Some(&known)).unwrap_err();
+        assert!(
+            err.contains("p.yaml:4:5: deviations[0].case: deviation for unknown case `x::y`"),
+            "{err}"
+        );
+        let text = "name: t\ndescription: d\nareas:\n  include: [a, zz]\nschemas: {image: nope}\nfeatures: {with: [Bad]}\n";
+        let err =
+            Profile::parse(&SourceFile::new("p.yaml", text.into()), Some(&known)).unwrap_err();
+        assert!(
+            err.contains("p.yaml:4:16: areas.include[1]: unknown area `zz`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("schemas.image: no schema fixture `nope`"),
+            "{err}"
+        );
+        assert!(err.contains("features.with[0]: `Bad`"), "{err}");
+        let err = Profile::parse(
+            &SourceFile::new("p.yaml", "name: t\ndescription: d\nexclude: []\n".into()),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("p.yaml:3:1: unknown field `exclude`"),
+            "{err}"
+        );
     }
 }

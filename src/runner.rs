@@ -51,9 +51,17 @@ enum StepEnd {
     Errored(String),
 }
 
-pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
-    let started = Instant::now();
-    let mut result = CaseResult {
+/// The result of a case that is not run, and why.
+pub fn skipped(case: &Case, reason: String) -> CaseResult {
+    CaseResult {
+        verdict: Verdict::Skip,
+        reason,
+        ..blank(case)
+    }
+}
+
+fn blank(case: &Case) -> CaseResult {
+    CaseResult {
         id: case.id.clone(),
         area: case.area.clone(),
         area_title: case.area_title.clone(),
@@ -69,7 +77,12 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
         cleanup: Vec::new(),
         deviation: None,
         duration_ms: 0,
-    };
+    }
+}
+
+pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
+    let started = Instant::now();
+    let mut result = blank(case);
     if let (Some(since), Some(have)) = (case.since, ctx.api_version) {
         if have < since {
             result.verdict = Verdict::Skip;

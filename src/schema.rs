@@ -11,6 +11,8 @@ use std::fmt;
 
 pub struct SchemaSet {
     validators: BTreeMap<String, jsonschema::Validator>,
+    /// A profile's overrides: the name a case uses → the fixture checked in its place.
+    aliases: BTreeMap<String, String>,
 }
 
 /// One violation, with where it is in the instance and which keyword it broke.
@@ -44,7 +46,10 @@ impl SchemaSet {
                 .map_err(|e| format!("{}: not a valid Draft 4 schema: {e}", file.path))?;
             validators.insert(name.to_string(), validator);
         }
-        Ok(SchemaSet { validators })
+        Ok(SchemaSet {
+            validators,
+            aliases: BTreeMap::new(),
+        })
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -55,8 +60,20 @@ impl SchemaSet {
         self.validators.keys().map(String::as_str)
     }
 
+    /// From now on, a case naming `name` is checked against fixture `with` instead.
+    pub fn replace(&mut self, name: &str, with: &str) -> Result<(), String> {
+        for n in [name, with] {
+            if !self.contains(n) {
+                return Err(format!("no schema fixture `{n}`"));
+            }
+        }
+        self.aliases.insert(name.to_string(), with.to_string());
+        Ok(())
+    }
+
     /// Every violation of schema `name` (not just the first); empty when valid.
     pub fn validate(&self, name: &str, instance: &Value) -> Result<Vec<SchemaError>, String> {
+        let name = self.aliases.get(name).map_or(name, String::as_str);
         let validator = self
             .validators
             .get(name)

@@ -1,7 +1,7 @@
 //! The whole suite as loaded for a run: schemas, cases and the profile, from disk or built in.
 
 use crate::case::{self, Case, LoadError};
-use crate::profile::Profile;
+use crate::profile::{Known, Profile};
 use crate::schema::SchemaSet;
 use crate::source::{self, SourceFile};
 use std::fmt;
@@ -68,7 +68,7 @@ impl Suite {
 
     /// `strict`, `glance` (built in) or a path to a profile file; `extends` chains are followed.
     pub fn profile(&self, name: &str) -> Result<Profile, SuiteError> {
-        let ids: Vec<&str> = self.cases.iter().map(|c| c.id.as_str()).collect();
+        let known = Known::new(&self.cases, self.schemas.names());
         let mut chain = Vec::new();
         let mut next = Some(name.to_string());
         while let Some(n) = next {
@@ -80,7 +80,7 @@ impl Suite {
             let file = profile_file(&n)?;
             // A built-in profile names built-in cases; with other case files it cannot be checked.
             let builtin_profile = !(n.ends_with(".yaml") || n.contains('/'));
-            let known = (self.builtin_cases || !builtin_profile).then_some(ids.as_slice());
+            let known = (self.builtin_cases || !builtin_profile).then_some(&known);
             let p = Profile::parse(&file, known).map_err(SuiteError::Profile)?;
             next = p.extends.clone();
             chain.push(p);
@@ -91,6 +91,18 @@ impl Suite {
             merged.inherit(base);
         }
         Ok(merged)
+    }
+
+    /// Puts the profile's schema fixtures in place of the ones cases name.
+    pub fn apply_profile(&mut self, profile: &Profile) -> Result<(), SuiteError> {
+        let schemas = Arc::get_mut(&mut self.schemas)
+            .ok_or_else(|| SuiteError::Schema("the schema set is already shared".into()))?;
+        for (name, with) in &profile.schemas {
+            schemas.replace(name, with).map_err(|e| {
+                SuiteError::Profile(format!("profile `{}`: schemas.{name}: {e}", profile.name))
+            })?;
+        }
+        Ok(())
     }
 }
 

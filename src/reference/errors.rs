@@ -69,9 +69,21 @@ impl ApiError {
 
     /// The response for a client that announced `format`.
     pub fn render(&self, format: ErrorFormat) -> Response {
+        let (content_type, body) = self.body(format);
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        response
+    }
+
+    /// Content type and body of the response for a client that announced `format`.
+    pub fn body(&self, format: ErrorFormat) -> (&'static str, String) {
         let reason = self.status.canonical_reason().unwrap_or("Error");
         let code = format!("{} {}", self.status.as_u16(), reason);
-        let (content_type, body) = match format {
+        match format {
             ErrorFormat::Json => (
                 "application/json",
                 json!({"message": self.message, "code": code, "title": reason}).to_string(),
@@ -87,14 +99,7 @@ impl ApiError {
                 "text/plain; charset=UTF-8",
                 format!("{code}\n\n{}\n\n   ", self.message),
             ),
-        };
-        let mut response = (self.status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
         }
-        response
     }
 }
 

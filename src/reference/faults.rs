@@ -93,7 +93,8 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
     if !app.options.latency.is_zero() {
         tokio::time::sleep(app.options.latency).await;
     }
-    if app.options.faults.is_empty() {
+    let flavor = app.options.flavor;
+    if app.options.faults.is_empty() && flavor.is_glance() {
         return routes::dispatch(State(app), req).await;
     }
     let (parts, body) = req.into_parts();
@@ -110,12 +111,14 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
         body,
     };
     let mut call = original.clone();
-    let mut answered = None;
-    for f in app.options.faults.active() {
-        if let Bend::Request(bend) = f.bend {
-            if let Some(reply) = bend(&mut call) {
-                answered = Some(reply);
-                break;
+    let mut answered = flavor.bend_request(&mut call);
+    if answered.is_none() {
+        for f in app.options.faults.active() {
+            if let Bend::Request(bend) = f.bend {
+                if let Some(reply) = bend(&mut call) {
+                    answered = Some(reply);
+                    break;
+                }
             }
         }
     }
@@ -133,6 +136,7 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
         Some(r) => r,
         None => send(&app, &call).await,
     };
+    flavor.bend_response(&original, &mut reply);
     for f in app.options.faults.active() {
         if let Bend::Response(bend) = f.bend {
             bend(&original, &mut reply);

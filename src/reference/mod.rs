@@ -11,6 +11,7 @@ mod actions;
 mod data;
 mod errors;
 pub mod faults;
+pub mod flavor;
 mod identity;
 mod images;
 mod import;
@@ -38,9 +39,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Switches of the reference server. Empty for now; switchable faults come later.
+/// Switches of the reference server.
 #[derive(Clone, Debug, Default)]
 pub struct ServerOptions {
+    /// Which implementation it is: Glance, or a documented vendor variant (see [`flavor`]).
+    pub flavor: flavor::Flavor,
     /// Faults switched on: the server then breaks the rules they name (see [`faults`]).
     pub faults: faults::Faults,
     /// Added before every answer: a slow server, for tests of timeouts and interruption.
