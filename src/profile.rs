@@ -436,7 +436,7 @@ mod tests {
         let err =
             Profile::parse(&SourceFile::new("p.yaml", text.into()), Some(&known)).unwrap_err();
         assert!(
-            err.contains("p.yaml:4:5: deviations[0].case: deviation for unknown case `x::y`"),
+            err.contains("p.yaml:4:6: deviations[0].case: deviation for unknown case `x::y`"),
             "{err}"
         );
         let text = "name: t\ndescription: d\nareas:\n  include: [a, zz]\nschemas: {image: nope}\nfeatures: {with: [Bad]}\n";

@@ -202,7 +202,9 @@ fn usage_errors_exit_2() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(
-        out.contains("no built-in profile `nope` (built in: glance, glance-multiworker, huawei-ims, strict)"),
+        out.contains(
+            "no built-in profile `nope` (built in: glance, glance-multiworker, huawei-ims, strict)"
+        ),
         "{out}"
     );
     let o = imgconf(&["run", "--timeout", "0"]);

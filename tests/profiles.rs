@@ -1,0 +1,229 @@
+//! Profiles for real: the `huawei-ims` profile certifies the reference server's `huawei-ims`
+//! flavor, the plain profiles fail on it exactly where IMS's documented differences say, the
+//! `huawei-ims` profile fails on plain Glance behaviour where its deviations no longer occur, a
+//! user profile extends a built-in one, a malformed profile stops the run naming file, line and
+//! field, and every report names the profile.
+
+mod common;
+
+use common::{bin, serve};
+use imgconf::outcome::Verdict;
+use imgconf::profile::Profile;
+use imgconf::report::results::RunReport;
+use imgconf::source::SourceFile;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn profile(name: &str) -> Profile {
+    let path = format!("profiles/{name}.yaml");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path)).unwrap();
+    Profile::parse(&SourceFile::new(path, text), None).unwrap()
+}
+
+/// Runs the built-in cases and returns exit code, console text and the results.
+fn run(endpoint: Option<&str>, profile: &str, dir: &Path) -> (Option<i32>, String, RunReport) {
+    let mut cmd = bin();
+    cmd.env_remove("GITHUB_STEP_SUMMARY").args([
+        "run",
+        "--profile",
+        profile,
+        "--report-dir",
+        dir.to_str().unwrap(),
+        "--junit",
+        dir.join("junit.xml").to_str().unwrap(),
+    ]);
+    if let Some(e) = endpoint {
+        cmd.args(["--endpoint", e, "--auth", "trusted-headers"]);
+    }
+    let o = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = RunReport::read(&dir.join("results.json"))
+        .unwrap_or_else(|e| panic!("no results.json: {e}\n{text}"));
+    (o.status.code(), text, report)
+}
+
+fn ids(r: &RunReport, verdict: Verdict) -> BTreeSet<String> {
+    r.cases
+        .iter()
+        .filter(|c| c.verdict == verdict)
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+fn deviation_cases(p: &Profile) -> BTreeSet<String> {
+    p.deviations.iter().map(|d| d.case.clone()).collect()
+}
+
+/// Whether the profile's exclusions name the case (directly or by its area).
+fn excluded(p: &Profile, id: &str) -> bool {
+    let area = id.split("::").next().unwrap();
+    p.areas.exclude.iter().any(|x| x.area == area)
+        || p.cases
+            .exclude
+            .iter()
+            .any(|x| x.cases.iter().any(|c| c == id))
+}
+
+#[test]
+fn huawei_ims_profile_certifies_the_huawei_ims_flavor_and_reports_name_it() {
+    let server = serve(&["--flavor", "huawei-ims"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text, r) = run(Some(&server.1), "huawei-ims", dir.path());
+    assert_eq!(code, Some(0), "{text}");
+    let ims = profile("huawei-ims");
+    // Every declared deviation happened, as declared.
+    assert_eq!(ids(&r, Verdict::Deviation), deviation_cases(&ims), "{text}");
+    // Every excluded case is reported as skipped, with the profile's reason.
+    for c in r.cases.iter().filter(|c| excluded(&ims, &c.id)) {
+        assert_eq!(c.verdict, Verdict::Skip, "{}", c.id);
+        assert!(
+            c.reason.starts_with("excluded by profile `huawei-ims`: ") && c.reason.contains("HW"),
+            "{}: {}",
+            c.id,
+            c.reason
+        );
+    }
+    assert!(text.contains("profile `huawei-ims`"), "{text}");
+    assert_eq!(r.run.profile, "huawei-ims");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("profile <code>huawei-ims</code>"),
+        "report.html"
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("profile `huawei-ims`"), "{md}");
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(
+        xml.contains(r#"<property name="profile" value="huawei-ims"/>"#),
+        "junit.xml"
+    );
+}
+
+#[test]
+fn glance_profile_fails_on_the_huawei_ims_flavor_only_where_ims_differs() {
+    let server = serve(&["--flavor", "huawei-ims"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text, r) = run(Some(&server.1), "glance", dir.path());
+    assert_eq!(code, Some(101), "{text}");
+    let ims = profile("huawei-ims");
+    let glance = profile("glance");
+    let failed = ids(&r, Verdict::Fail);
+    // Each IMS deviation shows as a failure under the Glance profile…
+    for d in &ims.deviations {
+        assert!(failed.contains(&d.case), "{} passed on the flavor", d.case);
+    }
+    // …and nothing fails that neither IMS's documented differences (the huawei-ims profile)
+    // nor Glance's own deviations (which the reference server does not reproduce) explain.
+    let unexplained: Vec<&String> = failed
+        .iter()
+        .filter(|id| !excluded(&ims, id) && !deviation_cases(&ims).contains(*id))
+        .filter(|id| !deviation_cases(&glance).contains(*id))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "unexplained failures: {unexplained:?}"
+    );
+    // The differences are real: most excluded cases fail here, they are not excluded for show.
+    let excluded_failing = failed.iter().filter(|id| excluded(&ims, id)).count();
+    assert!(excluded_failing > 100, "{excluded_failing}");
+}
+
+#[test]
+fn huawei_ims_profile_on_plain_glance_behaviour_reports_stale_deviations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text, r) = run(None, "huawei-ims", dir.path());
+    assert_eq!(code, Some(101), "{text}");
+    let ims = profile("huawei-ims");
+    for c in r.cases.iter().filter(|c| c.verdict == Verdict::Fail) {
+        if deviation_cases(&ims).contains(&c.id) {
+            assert!(c.reason.contains("the deviation is gone"), "{}", c.reason);
+        } else {
+            // IMS's image fixture: Glance images lack the vendor properties (or are shared).
+            assert!(
+                c.reason.contains("schema image: does not validate"),
+                "{}: {}",
+                c.id,
+                c.reason
+            );
+        }
+    }
+    for d in &ims.deviations {
+        assert!(ids(&r, Verdict::Fail).contains(&d.case), "{}", d.case);
+    }
+}
+
+#[test]
+fn a_user_profile_extends_huawei_ims() {
+    let server = serve(&["--flavor", "huawei-ims"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my-ims.yaml");
+    std::fs::write(
+        &file,
+        "name: my-ims\nextends: huawei-ims\ndescription: our IMS region\ncases:\n  exclude:\n    - cases: [images.data::upload-makes-the-image-active]\n      reason: uploads go through OBS in our region\n      reference: ops runbook 12\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("r");
+    let (code, text, r) = run(Some(&server.1), file.to_str().unwrap(), &reports);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(r.run.profile, "my-ims");
+    let mine = r
+        .cases
+        .iter()
+        .find(|c| c.id == "images.data::upload-makes-the-image-active")
+        .unwrap();
+    assert_eq!(mine.verdict, Verdict::Skip);
+    assert!(
+        mine.reason.contains(
+            "excluded by profile `my-ims`: uploads go through OBS in our region (ops runbook 12)"
+        ),
+        "{}",
+        mine.reason
+    );
+    // The base's rules still hold: its exclusions and deviations.
+    assert_eq!(
+        ids(&r, Verdict::Deviation),
+        deviation_cases(&profile("huawei-ims"))
+    );
+    assert!(r
+        .cases
+        .iter()
+        .filter(|c| c.area == "members")
+        .all(|c| c.verdict == Verdict::Skip));
+}
+
+#[test]
+fn a_malformed_profile_exits_2_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, text: &str, expected: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let o = bin()
+            .args(["run", "--profile", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let expected = format!("{}:{expected}", file.display());
+        assert!(err.contains(&expected), "{err}\nwanted: {expected}");
+        assert!(!err.contains("test result"), "nothing may run: {err}");
+    };
+    check(
+        "unknown-field.yaml",
+        "name: x\ndescription: d\nexclude: [tags]\n",
+        "3:1: unknown field `exclude`",
+    );
+    check(
+        "bad-case.yaml",
+        "name: x\nextends: huawei-ims\ndescription: d\ncases:\n  exclude:\n    - cases: [tags::put-adds-the-tag, tags::no-such-case]\n      reason: r\n      reference: f\n",
+        "6:39: cases.exclude[0].cases[1]: unknown case `tags::no-such-case`",
+    );
+    check(
+        "bad-schema.yaml",
+        "name: x\ndescription: d\nschemas:\n  image: no-such-fixture\n",
+        "4:3: schemas.image: no schema fixture `no-such-fixture`",
+    );
+}
