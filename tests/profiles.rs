@@ -227,3 +227,51 @@ fn a_malformed_profile_exits_2_naming_file_line_and_field() {
         "4:3: schemas.image: no schema fixture `no-such-fixture`",
     );
 }
+
+#[test]
+fn a_profile_chooses_areas_and_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("narrow.yaml");
+    std::fs::write(
+        &file,
+        "name: narrow\nextends: strict\ndescription: only discovery and versions\nareas:\n  include: [discovery, versions]\n  exclude:\n    - {area: versions, reason: versions are checked elsewhere, reference: test}\nfeatures:\n  without: [stores]\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("r");
+    let (code, text, r) = run(None, file.to_str().unwrap(), &reports);
+    assert_eq!(code, Some(0), "{text}");
+    // The reference server offers stores; the profile takes them as absent.
+    assert!(!r.run.features.contains(&"stores".to_string()), "{text}");
+    for c in &r.cases {
+        let expected = match c.area.as_str() {
+            "discovery" if c.id.contains("store") => {
+                "needs feature(s) the target does not offer: stores"
+            }
+            "discovery" => "",
+            "versions" => "excluded by profile `narrow`: versions are checked elsewhere (test)",
+            _ => "profile `narrow` covers only the areas discovery, versions",
+        };
+        if expected.is_empty() {
+            assert_eq!(c.verdict, Verdict::Pass, "{}: {}", c.id, c.reason);
+        } else {
+            assert_eq!(c.verdict, Verdict::Skip, "{}", c.id);
+            assert_eq!(c.reason, expected, "{}", c.id);
+        }
+    }
+    // The command line still wins over the profile.
+    let o = bin()
+        .args([
+            "run",
+            "--profile",
+            file.to_str().unwrap(),
+            "--feature",
+            "stores",
+        ])
+        .args(["--report-dir", reports.to_str().unwrap(), "--junit"])
+        .arg(reports.join("j.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let r = RunReport::read(&reports.join("results.json")).unwrap();
+    assert!(r.run.features.contains(&"stores".to_string()));
+}
