@@ -462,8 +462,12 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
                 return ExitCode::from(EXIT_CONFIG);
             }
         };
+        let flavor = match args.flavor {
+            crate::reference::flavor::Flavor::Glance => "",
+            crate::reference::flavor::Flavor::HuaweiIms => " (flavor huawei-ims)",
+        };
         println!(
-            "imgconf reference server listening on {}",
+            "imgconf reference server{flavor} listening on {}",
             server.base_url()
         );
         let _ = tokio::signal::ctrl_c().await;
