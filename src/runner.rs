@@ -29,6 +29,8 @@ pub struct RunContext {
     pub features: BTreeSet<String>,
     /// A token sent as `X-Auth-Token` with every request (never shown: masked in all output).
     pub token: Option<String>,
+    /// Data for web-download cases, when the run has a source the target can fetch.
+    pub web_source: Option<crate::websource::WebSource>,
 }
 
 impl RunContext {
@@ -84,6 +86,7 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
     }
     let mut env = Env::new(&ctx.run_id, &case.id);
     env.personas = ctx.personas.clone();
+    env.web_source = ctx.web_source.clone();
     for (name, t) in &case.vars {
         match t.render(&env) {
             Ok(v) => {
@@ -137,6 +140,12 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
         .filter(|f| !ctx.features.contains(*f))
         .map(String::as_str)
         .collect();
+    if missing.contains(&crate::websource::FEATURE) {
+        return Some(format!(
+            "needs `{}`: a URL the target can fetch (the target is not on this machine; give --web-download-url and --web-download-sha512)",
+            crate::websource::FEATURE
+        ));
+    }
     if !missing.is_empty() {
         return Some(format!(
             "needs feature(s) the target does not offer: {}",
@@ -432,6 +441,9 @@ fn render_request(
             Some(Outgoing::Bytes(
                 serde_json::to_vec(&v).map_err(|e| format!("json body: {e}"))?,
             ))
+        }
+        Some(Body::Qcow2 { virtual_size }) => {
+            Some(Outgoing::Bytes(crate::diskimage::qcow2(*virtual_size)))
         }
         Some(Body::Generated { size, seed }) => Some(Outgoing::Generated {
             size: *size,

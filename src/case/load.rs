@@ -407,13 +407,27 @@ impl Ctx<'_> {
         }
         let bodies = usize::from(r.json.is_some())
             + usize::from(r.body.is_some())
-            + usize::from(r.generate.is_some());
+            + usize::from(r.generate.is_some())
+            + usize::from(r.disk_image.is_some());
         let body = if bodies > 1 {
             self.error(
                 &format!("{at}.body"),
-                "give one of `json`, `body` or `generate`, not several",
+                "give one of `json`, `body`, `generate` or `disk_image`, not several",
             );
             None
+        } else if let Some(d) = &r.disk_image {
+            // One L1 table entry per 32 KiB must fit the single refcount block qcow2() writes.
+            if d.virtual_size > 1 << 32 {
+                self.error(
+                    &format!("{at}.disk_image.virtual_size"),
+                    "at most 4294967296 (4 GiB)",
+                );
+            }
+            match d.format {
+                model::DiskFormat::Qcow2 => Some(Body::Qcow2 {
+                    virtual_size: d.virtual_size,
+                }),
+            }
         } else if let Some(j) = &r.json {
             self.json(&format!("{at}.json"), j, defined).map(Body::Json)
         } else if let Some(b) = &r.body {

@@ -111,6 +111,10 @@ pub struct RequestDef {
     /// memory whole); `sent.md5`, `sent.sha512` and `sent.size` describe it afterwards.
     #[serde(default)]
     pub generate: Option<GenerateDef>,
+    /// A small disk image of a real format, made by the harness (for format inspection):
+    /// `{format: qcow2, virtual_size: 1048576}`.
+    #[serde(default)]
+    pub disk_image: Option<DiskImageDef>,
     /// Read the response as a stream: hash and count all of it (`received.*`), keep only its
     /// beginning, whatever its size.
     #[serde(default)]
@@ -124,6 +128,21 @@ pub struct PollDef {
     pub attempts: u32,
     /// Pause between attempts.
     pub interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskImageDef {
+    /// The format; `qcow2` (an empty disk as `qemu-img create -f qcow2` makes it).
+    pub format: DiskFormat,
+    /// The disk size the image's header states, in bytes.
+    pub virtual_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskFormat {
+    Qcow2,
 }
 
 #[derive(Debug, Clone, Deserialize)]

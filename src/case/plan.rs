@@ -93,6 +93,8 @@ pub enum Body {
     Json(JsonTemplate),
     Raw(Template),
     Generated { size: u64, seed: u64 },
+    /// An empty qcow2 disk of this virtual size.
+    Qcow2 { virtual_size: u64 },
 }
 
 #[derive(Debug, Clone, Default)]
