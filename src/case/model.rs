@@ -91,6 +91,14 @@ pub struct StepDef {
     /// Upper bound on pages when following links.
     #[serde(default)]
     pub max_pages: Option<u32>,
+    /// Another client's requests, sent while this step runs (from its first request to its
+    /// last page): a step with `request`, `as`, `expect`, `collect` and `repeat`. Its copies go
+    /// out one after another (`{{$copy}}` numbers them); every response must meet its `expect`.
+    #[serde(default)]
+    pub alongside: Option<Box<StepDef>>,
+    /// In an `alongside` step: how many copies of the request to send (1–64, default 1).
+    #[serde(default)]
+    pub repeat: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +259,8 @@ pub struct Predicate {
     /// Array has this element exactly once.
     #[serde(default, deserialize_with = "explicit")]
     pub contains_once: Option<Value>,
+    /// Array has every element of this list (usually a collected variable) exactly once.
+    pub contains_each_once: Option<Value>,
     /// Array has these elements, in any order, and no others (duplicates ignored).
     pub set_equals: Option<Vec<Value>>,
     /// Array has no duplicate elements.

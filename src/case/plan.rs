@@ -76,6 +76,10 @@ pub struct Step {
     pub parallel: u32,
     /// Ask again until `expect` holds.
     pub poll: Option<super::model::PollDef>,
+    /// Requests of another client sent while this step runs.
+    pub alongside: Option<Box<Step>>,
+    /// Copies of an `alongside` request, sent one after another.
+    pub repeat: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +124,7 @@ pub struct Predicate {
     pub contains: Option<JsonTemplate>,
     pub not_contains: Option<JsonTemplate>,
     pub contains_once: Option<JsonTemplate>,
+    pub contains_each_once: Option<JsonTemplate>,
     pub set_equals: Option<Vec<JsonTemplate>>,
     pub unique: Option<bool>,
     pub len: Option<usize>,
