@@ -167,7 +167,10 @@ async fn run_step(
     // The other client's requests are made first (they cannot depend on this step's
     // responses), then sent one after another while this step runs, and judged after both.
     let Some(side_request) = &side.request else {
-        return (empty_record(step), StepEnd::Errored("`alongside` without a request".into()));
+        return (
+            empty_record(step),
+            StepEnd::Errored("`alongside` without a request".into()),
+        );
     };
     let identity = ctx.identity(side.persona);
     let mut rendered = Vec::new();
@@ -177,12 +180,22 @@ async fn run_step(
         env.copy = None;
         match r {
             Ok(x) => rendered.push(x),
-            Err(e) => return (empty_record(step), StepEnd::Errored(format!("alongside: {e}"))),
+            Err(e) => {
+                return (
+                    empty_record(step),
+                    StepEnd::Errored(format!("alongside: {e}")),
+                )
+            }
         }
     }
     let url = match side_request.path.render_string(env) {
         Ok(p) => ctx.target.url(&p),
-        Err(e) => return (empty_record(step), StepEnd::Errored(format!("alongside path: {e}"))),
+        Err(e) => {
+            return (
+                empty_record(step),
+                StepEnd::Errored(format!("alongside path: {e}")),
+            )
+        }
     };
     // The other client starts once this step has its first response, so its changes land
     // while the step is under way (between its pages), not before it began.
@@ -193,7 +206,13 @@ async fn run_step(
         for (headers, body) in rendered {
             let (sent, received) = ctx
                 .target
-                .send_with(side_request.method.clone(), &url, &headers, body, side_request.stream)
+                .send_with(
+                    side_request.method.clone(),
+                    &url,
+                    &headers,
+                    body,
+                    side_request.stream,
+                )
                 .await;
             answers.push((headers, sent, received));
         }
@@ -207,7 +226,11 @@ async fn run_step(
         let received = match received {
             Ok(r) => r,
             Err(e) => {
-                return no_response(record, sent, format!("alongside request {} of {n}: {e}", i + 1))
+                return no_response(
+                    record,
+                    sent,
+                    format!("alongside request {} of {n}: {e}", i + 1),
+                )
             }
         };
         let sent_digest = sent.digest.clone();

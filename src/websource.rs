@@ -39,7 +39,9 @@ impl WebSource {
             return Err("--web-download-url must be an http or https URL".into());
         }
         let sha512 = sha512
-            .ok_or("--web-download-url needs --web-download-sha512 (the hex SHA-512 of its content)")?
+            .ok_or(
+                "--web-download-url needs --web-download-sha512 (the hex SHA-512 of its content)",
+            )?
             .trim()
             .to_ascii_lowercase();
         if sha512.len() != 128 || !sha512.bytes().all(|b| b.is_ascii_hexdigit()) {

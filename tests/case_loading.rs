@@ -343,7 +343,11 @@ fn alongside_needs_a_request_on_both_sides_and_repeat_belongs_to_it() {
     let e = one_error(&case_with_step(
         "      - request: {method: GET, path: /}\n        repeat: 3\n",
     ));
-    assert!(e.message.contains("`repeat` numbers the requests of an `alongside` step"), "{e}");
+    assert!(
+        e.message
+            .contains("`repeat` numbers the requests of an `alongside` step"),
+        "{e}"
+    );
     let e = one_error(&case_with_step(
         "      - request: {method: GET, path: /}\n        parallel: 2\n        alongside: {request: {method: GET, path: /}}\n",
     ));

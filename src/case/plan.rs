@@ -96,9 +96,14 @@ pub struct Request {
 pub enum Body {
     Json(JsonTemplate),
     Raw(Template),
-    Generated { size: u64, seed: u64 },
+    Generated {
+        size: u64,
+        seed: u64,
+    },
     /// An empty qcow2 disk of this virtual size.
-    Qcow2 { virtual_size: u64 },
+    Qcow2 {
+        virtual_size: u64,
+    },
 }
 
 #[derive(Debug, Clone, Default)]

@@ -155,9 +155,7 @@ fn upload_store(app: &AppState, ctx: &Ctx) -> ApiResult<String> {
     let stores = &app.options.stores;
     match ctx.headers.get("x-image-meta-store").map(|v| v.to_str()) {
         None => Ok(stores[0].clone()),
-        Some(Ok(store)) if stores.iter().any(|s| s == store.trim()) => {
-            Ok(store.trim().to_string())
-        }
+        Some(Ok(store)) if stores.iter().any(|s| s == store.trim()) => Ok(store.trim().to_string()),
         Some(Ok(store)) => Err(ApiError::bad_request(format!(
             "Store for identifier {} not found",
             store.trim()

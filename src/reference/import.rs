@@ -182,7 +182,10 @@ fn parse_body(ctx: &Ctx) -> ApiResult<ImportRequest> {
     let targets = targets(&body, ctx)?;
     Ok(ImportRequest {
         method: name,
-        uri: method.get("uri").and_then(Value::as_str).map(str::to_string),
+        uri: method
+            .get("uri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         targets,
     })
 }
@@ -284,7 +287,8 @@ fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResu
             "Image needs to be in 'queued' state to use '{method}' method"
         )));
     }
-    if method == "glance-direct" && (image.status != Status::Uploading || image.data.staged.is_none())
+    if method == "glance-direct"
+        && (image.status != Status::Uploading || image.data.staged.is_none())
     {
         return Err(ApiError::conflict(format!(
             "Image needs to be staged before '{method}' method can be used"
@@ -377,7 +381,10 @@ async fn fetch(uri: &str) -> Result<Blob, String> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
         if bytes.len() + chunk.len() > data::MAX_IMAGE_BYTES {
-            return Err(format!("{uri} has more than {} bytes", data::MAX_IMAGE_BYTES));
+            return Err(format!(
+                "{uri} has more than {} bytes",
+                data::MAX_IMAGE_BYTES
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -410,7 +417,12 @@ fn finish_download(app: &AppState, id: &str, fetched: Result<Blob, String>, stor
 
 /// `DELETE /v2/stores/{store}/{id}` (2.10, B275): removes the image's data from one store.
 /// Checks in Glance's order: the store, the image, the policy, the status, the last copy.
-pub fn delete_from_store(app: &AppState, ctx: &Ctx, store_id: &str, id: &str) -> ApiResult<Response> {
+pub fn delete_from_store(
+    app: &AppState,
+    ctx: &Ctx,
+    store_id: &str,
+    id: &str,
+) -> ApiResult<Response> {
     ctx.reject_body()?;
     if !app.options.stores.iter().any(|s| s == store_id) {
         return Err(ApiError::conflict(format!(
@@ -508,6 +520,54 @@ mod tests {
         assert!(!ok("file:///etc/passwd"));
         assert!(!ok("http://user:pw@127.0.0.1/x"));
         assert!(!ok("not a url"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_web_download_leaves_the_image_queued() {
+        let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+            .await
+            .unwrap();
+        let base = server.base_url();
+        let http = Client::new();
+        let import = |id: String, uri: String| {
+            http.post(format!("{base}/v2/images/{id}/import"))
+                .json(&json!({"method": {"name": "web-download", "uri": uri}}))
+                .send()
+        };
+        // Nothing listens on port 9 of loopback: accepted, then back to queued without data.
+        let (id, _) = create(&http, &base, true).await;
+        let resp = import(id.clone(), "http://127.0.0.1:9/x.raw".into())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let img = image(&http, &base, &id).await;
+        assert_eq!(
+            (img["status"].as_str(), img["size"].as_i64()),
+            (Some("queued"), None)
+        );
+        // Raw data fetched into a qcow2 image fails format inspection the same way.
+        let source = crate::websource::serve_local().await.unwrap();
+        let resp = http
+            .post(format!("{base}/v2/images"))
+            .json(&json!({"disk_format": "qcow2", "container_format": "bare"}))
+            .send()
+            .await
+            .unwrap();
+        let qcow2: Value = resp.json().await.unwrap();
+        let qid = qcow2["id"].as_str().unwrap().to_string();
+        let resp = import(qid.clone(), source.source.url.clone())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        assert_eq!(image(&http, &base, &qid).await["status"], "queued");
+        // The same data into a raw image: active, with the source's digest.
+        let resp = import(id.clone(), source.source.url.clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let img = image(&http, &base, &id).await;
+        assert_eq!(img["status"], "active");
+        assert_eq!(img["os_hash_value"], source.source.sha512.as_str());
+        assert_eq!(img["stores"], "memory");
+        server.shutdown().await;
     }
 
     #[tokio::test]
