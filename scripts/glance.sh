@@ -3,6 +3,7 @@
 #
 #   scripts/glance.sh install
 #   scripts/glance.sh start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N]
+#                           [--stores N]
 #   scripts/glance.sh stop  --dir DIR
 #
 # `start` prints the endpoint (http://127.0.0.1:PORT) as its last stdout line and writes
@@ -80,11 +81,11 @@ start_postgres() {
 }
 
 write_config() {
-  local dir=$1 mode=$2 db_url=$3 pipeline
+  local dir=$1 mode=$2 db_url=$3 stores=${4:-1} pipeline
   mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
   cat >"$dir/glance-api.conf" <<EOF
 [DEFAULT]
-enabled_backends = fs:file
+enabled_backends = $(store_backends "$stores")
 log_file = $dir/glance.log
 use_stderr = false
 # enabled_import_methods keeps its default: glance-direct, web-download, copy-image.
@@ -108,6 +109,7 @@ filesystem_store_datadir = $dir/tasks
 enforce_new_defaults = false
 enforce_scope = false
 EOF
+  write_store_config "$dir" "$stores"
   # No [paste_deploy] flavor: the `default` pipeline of the paste file below is served.
   # Start from the paste file glance ships so filter names are Glance's own.
   # trusted: swap `unauthenticated-context` (admin, no project) for `context`, which
@@ -120,6 +122,32 @@ EOF
       "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
   grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
     die "unexpected pipeline in shipped glance-api-paste.ini"
+}
+
+# Stores: `fs` always; `--stores N` adds fs2..fsN (file stores with their own dirs), a
+# multi-store deployment for copy-image and per-store delete (B079, B270, B275).
+store_backends() {
+  local n=$1 i list=fs:file
+  for ((i = 2; i <= n; i++)); do list+=", fs$i:file"; done
+  echo "$list"
+}
+
+write_store_config() {
+  local dir=$1 n=$2 i
+  for ((i = 2; i <= n; i++)); do
+    mkdir -p "$dir/images$i"
+    printf '\n[fs%s]\nfilesystem_store_datadir = %s/images%s\n' "$i" "$dir" "$i" >>"$dir/glance-api.conf"
+  done
+  # web-download may fetch from the harness's own data server on 127.0.0.1 (any port), and
+  # from nowhere else: Glance drops loopback addresses unless the host is allow-listed, and
+  # an allow-list rejects every other host. These options take bracketed lists.
+  cat >>"$dir/glance-api.conf" <<EOF
+
+[import_filtering_opts]
+allowed_schemes = [http]
+allowed_hosts = [127.0.0.1]
+allowed_ports = []
+EOF
 }
 
 wait_ready() {
@@ -139,17 +167,19 @@ wait_ready() {
 }
 
 cmd_start() {
-  local dir="" mode=noauth db=sqlite port="" workers=1 ep
+  local dir="" mode=noauth db=sqlite port="" workers=1 stores=1 ep
   while (($#)); do
     case $1 in
       --dir) dir=$2; shift 2 ;;
       --mode) mode=$2; shift 2 ;;
       --db) db=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
+      --stores) stores=$2; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
   [[ -n $dir ]] || die "start needs --dir DIR"
+  [[ $stores =~ ^[1-9]$ ]] || die "--stores must be 1..9"
   [[ $mode == noauth || $mode == trusted ]] || die "--mode must be noauth or trusted"
   [[ $db == sqlite || $db == postgres ]] || die "--db must be sqlite or postgres"
   [[ -x $VENV/bin/gunicorn ]] || die "no Glance venv at $VENV: run '$0 install' first"
@@ -167,7 +197,7 @@ cmd_start() {
   else
     DB_URL="sqlite:///$dir/glance.sqlite"
   fi
-  write_config "$dir" "$mode" "$DB_URL"
+  write_config "$dir" "$mode" "$DB_URL" "$stores"
 
   say "db_sync ($db)"
   OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/glance-manage" --config-dir "$dir" db_sync \
@@ -222,5 +252,5 @@ case ${1:-} in
   install) shift; cmd_install "$@" ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N] | stop --dir DIR" ;;
+  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N] [--stores N] | stop --dir DIR" ;;
 esac

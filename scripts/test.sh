@@ -33,12 +33,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # certify NAME MODE DB THREADS AUTH [ARGS…]: run imgconf against a fresh Glance started for it
-# alone; ARGS go to `imgconf run`.
+# alone; ARGS go to `imgconf run`. STORES=N (default 1) gives that Glance N file stores.
 certify() {
   local name=$1 mode=$2 db=$3 threads=$4 auth=$5 dir=$WORK/$1 ep t0 rc=0
   shift 5
   STARTED+=("$dir")
-  if ! ep=$(scripts/glance.sh start --dir "$dir" --mode "$mode" --db "$db"); then
+  if ! ep=$(scripts/glance.sh start --dir "$dir" --mode "$mode" --db "$db" --stores "${STORES:-1}"); then
     FAILED+=("$name (Glance did not start)")
     return
   fi
@@ -56,8 +56,10 @@ certify() {
 certify glance-noauth noauth sqlite 1 none
 certify glance-trusted trusted sqlite 1 trusted-headers
 # PostgreSQL and several workers, as production runs it: cases in parallel, and the races that a
-# one-request-at-a-time sqlite Glance cannot show (profile glance-multiworker).
-certify glance-postgres trusted postgres 4 trusted-headers --profile glance-multiworker
+# one-request-at-a-time sqlite Glance cannot show (profile glance-multiworker). Two stores: the
+# multi-store cases (copy-image, per-store delete, imports into named stores) run here, while
+# the sqlite runs above certify a single-store deployment.
+STORES=2 certify glance-postgres trusted postgres 4 trusted-headers --profile glance-multiworker
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2

@@ -82,6 +82,24 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             "--fault switches the built-in reference server; it cannot go with --endpoint".into(),
         );
     }
+    if args.endpoint.is_some() && !args.reference_stores.is_empty() {
+        return Err("--reference-stores configures the built-in reference server; it cannot go with --endpoint".into());
+    }
+    let stores = if args.reference_stores.is_empty() {
+        ServerOptions::default().stores
+    } else {
+        ServerOptions::parse_stores(&args.reference_stores)?
+    };
+    let given_source = match &args.web_download_url {
+        Some(url) => Some(crate::websource::WebSource::given(
+            url,
+            args.web_download_sha512.as_deref(),
+        )?),
+        None if args.web_download_sha512.is_some() => {
+            return Err("--web-download-sha512 goes with --web-download-url".into())
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -94,6 +112,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                     ([127, 0, 0, 1], 0).into(),
                     ServerOptions {
                         faults,
+                        stores,
                         ..ServerOptions::default()
                     },
                 ))
@@ -125,6 +144,21 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         identity.push(("X-Auth-Token".into(), t.clone()));
     }
     let mut info = runtime.block_on(discovery::probe(&target, &identity))?;
+    // Web-download needs data the target can fetch: the operator's URL, or our own on loopback
+    // for a target on this machine (it lives as long as the run).
+    let local_source = match given_source {
+        Some(_) => None,
+        None if server.is_some() || crate::websource::is_local(&endpoint) => Some(
+            runtime
+                .block_on(crate::websource::serve_local())
+                .map_err(|e| format!("cannot start the web-download data server: {e}"))?,
+        ),
+        None => None,
+    };
+    let web_source = given_source.or_else(|| local_source.as_ref().map(|l| l.source.clone()));
+    if web_source.is_some() {
+        info.features.insert(crate::websource::FEATURE.to_string());
+    }
     // Discovery, then the profile's rules, then the command line's.
     profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
@@ -182,6 +216,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         personas,
         features: info.features.clone(),
         token: args.token.clone(),
+        web_source,
     });
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
@@ -419,6 +454,11 @@ fn effective_config(args: &RunArgs) -> std::collections::BTreeMap<String, String
     put("features", args.features.join(","));
     put("without_features", args.without_features.join(","));
     put("faults", args.faults.join(","));
+    put("reference_stores", args.reference_stores.join(","));
+    put(
+        "web_download_url",
+        args.web_download_url.clone().unwrap_or_default(),
+    );
     c
 }
 
@@ -450,10 +490,22 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        let stores = if args.stores.is_empty() {
+            ServerOptions::default().stores
+        } else {
+            match ServerOptions::parse_stores(&args.stores) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("imgconf: error: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
+        };
         let options = ServerOptions {
             flavor: args.flavor,
             faults,
             latency: Duration::from_millis(args.latency_ms),
+            stores,
         };
         let server = match reference::start(args.listen, options).await {
             Ok(s) => s,

@@ -80,6 +80,17 @@ pub struct RunArgs {
     /// Switch the built-in reference server into a fault (repeatable; see `imgconf faults`).
     #[arg(long = "fault", env = "IMGCONF_FAULTS", value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// Store ids of the built-in reference server, the first the default (default:
+    /// `memory,memory2`; one id gives a single-store server).
+    #[arg(long, env = "IMGCONF_REFERENCE_STORES", value_delimiter = ',')]
+    pub reference_stores: Vec<String>,
+    /// A URL the target can fetch for web-download cases (default: the run serves data itself
+    /// on 127.0.0.1 when the target is on this machine; otherwise those cases are skipped).
+    #[arg(long, env = "IMGCONF_WEB_DOWNLOAD_URL")]
+    pub web_download_url: Option<String>,
+    /// The hex SHA-512 of what --web-download-url serves.
+    #[arg(long, env = "IMGCONF_WEB_DOWNLOAD_SHA512")]
+    pub web_download_sha512: Option<String>,
     /// Run only one shard of the cases: `hash:M/N` or `count:M/N` (as cargo-nextest).
     #[arg(long, env = "IMGCONF_PARTITION")]
     pub partition: Option<crate::select::Partition>,
@@ -161,4 +172,8 @@ pub struct ServeArgs {
     /// Milliseconds to wait before answering each request (a slow server, for tests).
     #[arg(long, env = "IMGCONF_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Store ids, the first the default (default: `memory,memory2`; one id gives a
+    /// single-store server).
+    #[arg(long, env = "IMGCONF_STORES", value_delimiter = ',')]
+    pub stores: Vec<String>,
 }

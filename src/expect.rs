@@ -322,6 +322,36 @@ impl Checker<'_> {
                 }
             }
         }
+        if let Some(t) = &p.contains_each_once {
+            if let Some(e) = self.render(t, rule, out) {
+                match (v.as_array(), e.as_array()) {
+                    (Some(items), Some(wanted)) => {
+                        let wrong: Vec<String> = wanted
+                            .iter()
+                            .filter_map(|w| {
+                                let n = items.iter().filter(|i| *i == w).count();
+                                (n != 1).then(|| format!("{} {n} time(s)", short(w)))
+                            })
+                            .collect();
+                        if !wrong.is_empty() {
+                            fail(
+                                out,
+                                format!(
+                                    "expected each of {} exactly once, found {}",
+                                    short(&e),
+                                    wrong.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                    (None, _) => fail(out, format!("expected an array, got {}", short(v))),
+                    (_, None) => fail(
+                        out,
+                        format!("`contains_each_once` needs a list, got {}", short(&e)),
+                    ),
+                }
+            }
+        }
         if let Some(ts) = &p.set_equals {
             let want: Vec<Value> = ts
                 .iter()

@@ -138,7 +138,7 @@ fn generated(
     seed: u64,
     hashing: std::sync::Arc<std::sync::Mutex<Hashing>>,
 ) -> reqwest::Body {
-    // xorshift64*: cheap, deterministic for a seed, and not compressible.
+    // xorshift64* (diskimage::fill): cheap, deterministic for a seed, and not compressible.
     let mut state = seed | 1;
     let mut left = size;
     let chunks = futures_util::stream::iter(std::iter::from_fn(move || {
@@ -147,14 +147,7 @@ fn generated(
         }
         let n = left.min(CHUNK as u64) as usize;
         let mut buf = Vec::with_capacity(n);
-        while buf.len() < n {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let word = state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes();
-            let take = (n - buf.len()).min(8);
-            buf.extend_from_slice(&word[..take]);
-        }
+        crate::diskimage::fill(&mut state, &mut buf, n);
         left -= n as u64;
         hashing
             .lock()

@@ -29,6 +29,8 @@ pub struct RunContext {
     pub features: BTreeSet<String>,
     /// A token sent as `X-Auth-Token` with every request (never shown: masked in all output).
     pub token: Option<String>,
+    /// Data for web-download cases, when the run has a source the target can fetch.
+    pub web_source: Option<crate::websource::WebSource>,
 }
 
 impl RunContext {
@@ -97,6 +99,7 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
     }
     let mut env = Env::new(&ctx.run_id, &case.id);
     env.personas = ctx.personas.clone();
+    env.web_source = ctx.web_source.clone();
     for (name, t) in &case.vars {
         match t.render(&env) {
             Ok(v) => {
@@ -150,6 +153,12 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
         .filter(|f| !ctx.features.contains(*f))
         .map(String::as_str)
         .collect();
+    if missing.contains(&crate::websource::FEATURE) {
+        return Some(format!(
+            "needs `{}`: a URL the target can fetch (the target is not on this machine; give --web-download-url and --web-download-sha512)",
+            crate::websource::FEATURE
+        ));
+    }
     if !missing.is_empty() {
         return Some(format!(
             "needs feature(s) the target does not offer: {}",
@@ -165,6 +174,143 @@ async fn run_step(
     step: &Step,
     env: &mut Env,
 ) -> (StepRecord, StepEnd) {
+    let Some(side) = &step.alongside else {
+        return run_one_step(ctx, case, step, env, None).await;
+    };
+    // The other client's requests are made first (they cannot depend on this step's
+    // responses), then sent one after another while this step runs, and judged after both.
+    let Some(side_request) = &side.request else {
+        return (
+            empty_record(step),
+            StepEnd::Errored("`alongside` without a request".into()),
+        );
+    };
+    let identity = ctx.identity(side.persona);
+    let mut rendered = Vec::new();
+    for copy in 0..side.repeat {
+        env.copy = Some(copy);
+        let r = render_request(side_request, env, &identity, false);
+        env.copy = None;
+        match r {
+            Ok(x) => rendered.push(x),
+            Err(e) => {
+                return (
+                    empty_record(step),
+                    StepEnd::Errored(format!("alongside: {e}")),
+                )
+            }
+        }
+    }
+    let url = match side_request.path.render_string(env) {
+        Ok(p) => ctx.target.url(&p),
+        Err(e) => {
+            return (
+                empty_record(step),
+                StepEnd::Errored(format!("alongside path: {e}")),
+            )
+        }
+    };
+    // The other client starts once this step has its first response, so its changes land
+    // while the step is under way (between its pages), not before it began.
+    let started = tokio::sync::Notify::new();
+    let sends = async {
+        started.notified().await;
+        let mut answers = Vec::new();
+        for (headers, body) in rendered {
+            let (sent, received) = ctx
+                .target
+                .send_with(
+                    side_request.method.clone(),
+                    &url,
+                    &headers,
+                    body,
+                    side_request.stream,
+                )
+                .await;
+            answers.push((headers, sent, received));
+        }
+        answers
+    };
+    let ((mut record, end), answers) =
+        tokio::join!(run_one_step(ctx, case, step, env, Some(&started)), sends);
+    let n = answers.len();
+    let mut findings = Vec::new();
+    for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
+        let received = match received {
+            Ok(r) => r,
+            Err(e) => {
+                return no_response(
+                    record,
+                    sent,
+                    format!("alongside request {} of {n}: {e}", i + 1),
+                )
+            }
+        };
+        let sent_digest = sent.digest.clone();
+        record.exchanges.push(ExchangeRecord {
+            request: sent,
+            response: Some(ResponseEvidence::from(&received)),
+            error: None,
+        });
+        let (found, _) = judge(
+            ctx,
+            case,
+            side,
+            env,
+            &side_request.method,
+            &url,
+            &headers,
+            sent_digest.as_ref(),
+            &received,
+        );
+        for mut f in found {
+            f.rule = format!("alongside request {} of {n}: {}", i + 1, f.rule);
+            findings.push(f);
+        }
+    }
+    match end {
+        StepEnd::Passed if !findings.is_empty() => {
+            let end = summarize(&findings);
+            record.findings.extend(findings);
+            (record, end)
+        }
+        other => {
+            record.findings.extend(findings);
+            (record, other)
+        }
+    }
+}
+
+fn empty_record(step: &Step) -> StepRecord {
+    StepRecord {
+        number: step.number,
+        line: step.line,
+        title: step.title.clone(),
+        exchanges: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+/// One step without an `alongside`: a request (repeated when polling, once per page when
+/// following links, or sent in parallel copies), or checks on variables.
+/// `started` is told when the first response is in (also when there is none).
+async fn run_one_step(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    env: &mut Env,
+    started: Option<&tokio::sync::Notify>,
+) -> (StepRecord, StepEnd) {
+    // Whatever happens, whoever waits for the first response is let go when this step ends.
+    struct Release<'a>(Option<&'a tokio::sync::Notify>);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            if let Some(n) = self.0 {
+                n.notify_one();
+            }
+        }
+    }
+    let release = Release(started);
     let mut record = StepRecord {
         number: step.number,
         line: step.line,
@@ -210,6 +356,11 @@ async fn run_step(
             Ok(r) => r,
             Err(e) => return no_response(record, sent, e.to_string()),
         };
+        if page == 1 && attempt == 0 {
+            if let Some(n) = release.0 {
+                n.notify_one();
+            }
+        }
         let sent_digest = sent.digest.clone();
         record.exchanges.push(ExchangeRecord {
             request: sent,
@@ -445,6 +596,9 @@ fn render_request(
             Some(Outgoing::Bytes(
                 serde_json::to_vec(&v).map_err(|e| format!("json body: {e}"))?,
             ))
+        }
+        Some(Body::Qcow2 { virtual_size }) => {
+            Some(Outgoing::Bytes(crate::diskimage::qcow2(*virtual_size)))
         }
         Some(Body::Generated { size, seed }) => Some(Outgoing::Generated {
             size: *size,

@@ -23,10 +23,16 @@ pub enum Builtin {
     Project(Persona),
     /// In a `parallel` step, the copy's number (0, 1, …).
     Copy,
+    /// A URL the target can fetch for web-download (see `websource`).
+    WebDownloadUrl,
+    /// The hex SHA-512 of what `$web_download_url` serves.
+    WebDownloadSha512,
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 9] = [
+    pub const ALL: [(&'static str, Builtin); 11] = [
+        ("$web_download_url", Builtin::WebDownloadUrl),
+        ("$web_download_sha512", Builtin::WebDownloadSha512),
         ("$copy", Builtin::Copy),
         ("$uuid", Builtin::Uuid),
         ("$run_id", Builtin::RunId),
@@ -207,6 +213,8 @@ pub struct Env {
     pub personas: Option<Personas>,
     /// The copy being rendered in a `parallel` step.
     pub copy: Option<u32>,
+    /// The run's web-download source, if it has one.
+    pub web_source: Option<crate::websource::WebSource>,
 }
 
 impl Env {
@@ -231,11 +239,21 @@ impl Env {
             vars: IndexMap::new(),
             personas: None,
             copy: None,
+            web_source: None,
         }
     }
 
     pub fn prefix(&self) -> String {
         format!("imgconf-{}", self.run_id)
+    }
+
+    fn web_source(&self) -> Result<&crate::websource::WebSource, String> {
+        self.web_source.as_ref().ok_or_else(|| {
+            format!(
+                "the run has no web-download source (a case using it requires `{}`)",
+                crate::websource::FEATURE
+            )
+        })
     }
 
     fn lookup(&self, part: &Part) -> Result<Value, String> {
@@ -254,6 +272,10 @@ impl Env {
                 Value::from(self.copy.ok_or(
                     "`$copy` numbers the copies of a `parallel` step; this step is not one",
                 )?)
+            }
+            Part::Builtin(Builtin::WebDownloadUrl) => Value::String(self.web_source()?.url.clone()),
+            Part::Builtin(Builtin::WebDownloadSha512) => {
+                Value::String(self.web_source()?.sha512.clone())
             }
             Part::Builtin(Builtin::Project(p)) => Value::String(
                 self.personas

@@ -234,7 +234,7 @@ fn json_and_raw_body_together_are_refused() {
     ));
     assert!(
         e.message
-            .contains("give one of `json`, `body` or `generate`, not several"),
+            .contains("give one of `json`, `body`, `generate` or `disk_image`, not several"),
         "{e}"
     );
 }
@@ -328,4 +328,28 @@ fn valid_against_counts_as_a_condition() {
     let text = case_with_step("      - request: {method: GET, path: /}\n        capture: {s: body}\n        expect:\n          checks:\n            - {at: body, valid_against: \"{{s}}\"}\n");
     let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
     assert!(cases[0].steps[0].expect.checks[0].1.valid_against.is_some());
+}
+
+#[test]
+fn alongside_needs_a_request_on_both_sides_and_repeat_belongs_to_it() {
+    let all = errors(&case_with_step(
+        "      - request: {method: GET, path: /}\n        alongside: {title: nothing to send}\n",
+    ));
+    assert!(
+        all.iter()
+            .any(|e| e.message.contains("an `alongside` step has a `request`")),
+        "{all:#?}"
+    );
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        repeat: 3\n",
+    ));
+    assert!(
+        e.message
+            .contains("`repeat` numbers the requests of an `alongside` step"),
+        "{e}"
+    );
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        parallel: 2\n        alongside: {request: {method: GET, path: /}}\n",
+    ));
+    assert!(e.message.contains("without `parallel` or `poll`"), "{e}");
 }

@@ -225,7 +225,7 @@ fn personas_act_as_other_projects_and_are_skipped_without_identities() {
         "{out}"
     );
     assert!(
-        out.contains("needs feature(s) the target does not offer: import:web-download"),
+        out.contains("needs feature(s) the target does not offer: import:glance-download"),
         "{out}"
     );
 
@@ -352,4 +352,60 @@ fn fail_fast_and_rerun_failed() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("no case failed in that run; nothing to rerun"));
+}
+
+#[test]
+fn a_single_store_reference_server_skips_the_multistore_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let o = imgconf(&[
+        "run",
+        "--reference-stores",
+        "memory",
+        "--report-dir",
+        d,
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let features = out
+        .lines()
+        .find(|l| l.contains("optional features:"))
+        .unwrap_or_default();
+    assert!(features.contains(" stores,"), "{out}");
+    assert!(!features.contains("multistore"), "{out}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).unwrap()).unwrap();
+    let verdict = |id: &str| {
+        results["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["verdict"].as_str().unwrap().to_string())
+    };
+    // Single-store behaviour still runs; what needs a second store is skipped, not failed.
+    assert_eq!(
+        verdict("stores::delete-from-the-only-store-is-403").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(
+        verdict("images.import.web-download::web-download-makes-the-image-active").as_deref(),
+        Some("pass")
+    );
+    assert_eq!(
+        verdict("images.import.copy-image::copy-by-an-admin-ends-in-both-stores").as_deref(),
+        Some("skip")
+    );
+    assert_eq!(
+        verdict("stores::delete-from-one-of-two-stores").as_deref(),
+        Some("skip")
+    );
+    let o = imgconf(&["run", "--reference-stores", "a,a", "--list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = imgconf(&["run", "--reference-stores", "a,a", "stores::"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("given twice"), "{}", text(&o));
 }

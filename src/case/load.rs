@@ -255,6 +255,18 @@ impl Ctx<'_> {
         number: usize,
         defined: &mut HashSet<String>,
     ) -> Option<Step> {
+        self.step_in(s, at, number, defined, false)
+    }
+
+    /// A step, or (`inside_alongside`) the other client's step of an `alongside`.
+    fn step_in(
+        &mut self,
+        s: &model::StepDef,
+        at: &str,
+        number: usize,
+        defined: &mut HashSet<String>,
+        inside_alongside: bool,
+    ) -> Option<Step> {
         let request = s
             .request
             .as_ref()
@@ -299,6 +311,37 @@ impl Ctx<'_> {
                 "`as` says who sends the request; this step sends none",
             );
         }
+        let alongside = match &s.alongside {
+            None => None,
+            Some(inner) => {
+                let where_ = format!("{at}.alongside");
+                if inside_alongside
+                    || s.request.is_none()
+                    || s.parallel.is_some()
+                    || s.poll.is_some()
+                {
+                    self.error(
+                        &where_,
+                        "`alongside` goes with a step that sends a `request`, without `parallel` or `poll`, and does not nest",
+                    );
+                }
+                if inner.request.is_none()
+                    || inner.follow.is_some()
+                    || inner.poll.is_some()
+                    || inner.parallel.is_some()
+                    || !inner.capture.is_empty()
+                {
+                    self.error(
+                        &where_,
+                        "an `alongside` step has a `request` and no `follow`, `poll`, `parallel` or `capture` (use `collect`)",
+                    );
+                }
+                // Rendered before this step's request goes out: it cannot use this step's
+                // captures; its `collect` variables are set once both have run.
+                self.step_in(inner, &where_, number, defined, true)
+                    .map(Box::new)
+            }
+        };
         let has_response = s.request.is_some();
         // Captures are taken before the checks, so a check may use a value from the same response.
         let mut capture = Vec::new();
@@ -356,6 +399,17 @@ impl Ctx<'_> {
                 );
             }
         }
+        if s.repeat.is_some() && !inside_alongside {
+            self.error(
+                &format!("{at}.repeat"),
+                "`repeat` numbers the requests of an `alongside` step",
+            );
+        }
+        if let Some(n) = s.repeat {
+            if !(1..=64).contains(&n) {
+                self.error(&format!("{at}.repeat"), "`repeat` sends 1 to 64 copies");
+            }
+        }
         defined.extend(s.collect.keys().cloned());
         Some(Step {
             number,
@@ -370,6 +424,8 @@ impl Ctx<'_> {
             max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
             parallel: s.parallel.unwrap_or(1),
             poll: s.poll,
+            alongside,
+            repeat: s.repeat.unwrap_or(1),
         })
     }
 
@@ -407,13 +463,27 @@ impl Ctx<'_> {
         }
         let bodies = usize::from(r.json.is_some())
             + usize::from(r.body.is_some())
-            + usize::from(r.generate.is_some());
+            + usize::from(r.generate.is_some())
+            + usize::from(r.disk_image.is_some());
         let body = if bodies > 1 {
             self.error(
                 &format!("{at}.body"),
-                "give one of `json`, `body` or `generate`, not several",
+                "give one of `json`, `body`, `generate` or `disk_image`, not several",
             );
             None
+        } else if let Some(d) = &r.disk_image {
+            // One L1 table entry per 32 KiB must fit the single refcount block qcow2() writes.
+            if d.virtual_size > 1 << 32 {
+                self.error(
+                    &format!("{at}.disk_image.virtual_size"),
+                    "at most 4294967296 (4 GiB)",
+                );
+            }
+            match d.format {
+                model::DiskFormat::Qcow2 => Some(Body::Qcow2 {
+                    virtual_size: d.virtual_size,
+                }),
+            }
         } else if let Some(j) = &r.json {
             self.json(&format!("{at}.json"), j, defined).map(Body::Json)
         } else if let Some(b) = &r.body {
@@ -557,6 +627,7 @@ impl Ctx<'_> {
             contains: j(self, "contains", &p.contains),
             not_contains: j(self, "not_contains", &p.not_contains),
             contains_once: j(self, "contains_once", &p.contains_once),
+            contains_each_once: j(self, "contains_each_once", &p.contains_each_once),
             set_equals: list(self, "set_equals", &p.set_equals),
             unique: p.unique,
             len: p.len,
@@ -694,6 +765,7 @@ fn is_empty(p: &model::Predicate) -> bool {
         contains,
         not_contains,
         contains_once,
+        contains_each_once,
         set_equals,
         unique,
         len,
@@ -719,6 +791,7 @@ fn is_empty(p: &model::Predicate) -> bool {
         && contains.is_none()
         && not_contains.is_none()
         && contains_once.is_none()
+        && contains_each_once.is_none()
         && set_equals.is_none()
         && unique.is_none()
         && len.is_none()

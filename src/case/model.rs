@@ -91,6 +91,14 @@ pub struct StepDef {
     /// Upper bound on pages when following links.
     #[serde(default)]
     pub max_pages: Option<u32>,
+    /// Another client's requests, sent while this step runs (from its first request to its
+    /// last page): a step with `request`, `as`, `expect`, `collect` and `repeat`. Its copies go
+    /// out one after another (`{{$copy}}` numbers them); every response must meet its `expect`.
+    #[serde(default)]
+    pub alongside: Option<Box<StepDef>>,
+    /// In an `alongside` step: how many copies of the request to send (1–64, default 1).
+    #[serde(default)]
+    pub repeat: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +119,10 @@ pub struct RequestDef {
     /// memory whole); `sent.md5`, `sent.sha512` and `sent.size` describe it afterwards.
     #[serde(default)]
     pub generate: Option<GenerateDef>,
+    /// A small disk image of a real format, made by the harness (for format inspection):
+    /// `{format: qcow2, virtual_size: 1048576}`.
+    #[serde(default)]
+    pub disk_image: Option<DiskImageDef>,
     /// Read the response as a stream: hash and count all of it (`received.*`), keep only its
     /// beginning, whatever its size.
     #[serde(default)]
@@ -124,6 +136,21 @@ pub struct PollDef {
     pub attempts: u32,
     /// Pause between attempts.
     pub interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskImageDef {
+    /// The format; `qcow2` (an empty disk as `qemu-img create -f qcow2` makes it).
+    pub format: DiskFormat,
+    /// The disk size the image's header states, in bytes.
+    pub virtual_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskFormat {
+    Qcow2,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,6 +259,8 @@ pub struct Predicate {
     /// Array has this element exactly once.
     #[serde(default, deserialize_with = "explicit")]
     pub contains_once: Option<Value>,
+    /// Array has every element of this list (usually a collected variable) exactly once.
+    pub contains_each_once: Option<Value>,
     /// Array has these elements, in any order, and no others (duplicates ignored).
     pub set_equals: Option<Vec<Value>>,
     /// Array has no duplicate elements.

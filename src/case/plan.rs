@@ -76,6 +76,10 @@ pub struct Step {
     pub parallel: u32,
     /// Ask again until `expect` holds.
     pub poll: Option<super::model::PollDef>,
+    /// Requests of another client sent while this step runs.
+    pub alongside: Option<Box<Step>>,
+    /// Copies of an `alongside` request, sent one after another.
+    pub repeat: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +96,14 @@ pub struct Request {
 pub enum Body {
     Json(JsonTemplate),
     Raw(Template),
-    Generated { size: u64, seed: u64 },
+    Generated {
+        size: u64,
+        seed: u64,
+    },
+    /// An empty qcow2 disk of this virtual size.
+    Qcow2 {
+        virtual_size: u64,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -118,6 +129,7 @@ pub struct Predicate {
     pub contains: Option<JsonTemplate>,
     pub not_contains: Option<JsonTemplate>,
     pub contains_once: Option<JsonTemplate>,
+    pub contains_each_once: Option<JsonTemplate>,
     pub set_equals: Option<Vec<JsonTemplate>>,
     pub unique: Option<bool>,
     pub len: Option<usize>,

@@ -24,8 +24,7 @@ use super::state::{now, AppState, Image, Status};
 /// Largest image (and staged) data accepted; more is refused with 413.
 pub const MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
 
-/// The single store the reference server keeps data in (what `GET /v2/info/stores` lists).
-pub const STORE_ID: &str = "memory";
+/// How `GET /v2/info/stores` describes each store.
 pub const STORE_DESCRIPTION: &str = "In-memory store of the imgconf reference server";
 /// The secure hash algorithm of `os_hash_algo` (Glance's default `hashing_algorithm`).
 pub const HASH_ALGO: &str = "sha512";
@@ -42,9 +41,14 @@ impl Blob {
     /// A blob of `bytes`, digested in one go (tests and small data).
     #[cfg(test)]
     pub fn of(bytes: &[u8]) -> Blob {
+        Blob::digest(Bytes::copy_from_slice(bytes))
+    }
+
+    /// A blob of data already in memory (a web-download).
+    pub fn digest(bytes: Bytes) -> Blob {
         let mut d = Digests::default();
-        d.update(bytes);
-        d.finish(Bytes::copy_from_slice(bytes))
+        d.update(&bytes);
+        d.finish(bytes)
     }
 
     pub fn len(&self) -> usize {
@@ -92,18 +96,26 @@ impl Sink {
     }
 }
 
-/// Sets every data attribute of `image` from `blob` and makes it active (upload and import).
-pub fn activate(image: &mut Image, blob: Blob) {
-    let size = blob.len() as i64;
-    image.data.size = Some(size);
-    // A raw disk's virtual size is its byte size; other formats would need inspecting. Like
-    // Glance, an empty raw image gets no virtual size.
-    image.data.virtual_size =
-        (image.disk_format.as_deref() == Some("raw") && size > 0).then_some(size);
+/// Format inspection of data about to become the image's (B080, B203): the virtual size to
+/// show, or 415 when the data contradicts `disk_format`.
+pub fn inspect(image: &Image, blob: &Blob) -> ApiResult<Option<i64>> {
+    super::inspect::check(
+        image.disk_format.as_deref(),
+        image.container_format.as_deref(),
+        &blob.bytes,
+    )
+    .map_err(|why| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, why))
+}
+
+/// Sets every data attribute of `image` from `blob` (already inspected, giving
+/// `virtual_size`) and makes it active in `stores` (upload and import).
+pub fn activate(image: &mut Image, blob: Blob, stores: Vec<String>, virtual_size: Option<i64>) {
+    image.data.size = Some(blob.len() as i64);
+    image.data.virtual_size = virtual_size;
     image.data.checksum = Some(hex::encode(blob.md5));
     image.data.os_hash_algo = Some(HASH_ALGO.to_string());
     image.data.os_hash_value = Some(blob.sha512_hex.clone());
-    image.data.stores = Some(STORE_ID.to_string());
+    image.data.stores = stores;
     image.data.content = Some(blob);
     image.data.staged = None;
     image.status = Status::Active;
@@ -137,11 +149,13 @@ fn declared_size(ctx: &Ctx) -> ApiResult<Option<usize>> {
         .ok_or_else(|| ApiError::bad_request("Invalid or missing image size in request headers."))
 }
 
-/// `X-Image-Meta-Store` on an upload must name a known store (400 otherwise, B204).
-fn check_store_header(ctx: &Ctx) -> ApiResult<()> {
+/// The store an upload goes to: `X-Image-Meta-Store`, which must name a known store (400
+/// otherwise, B204), else the default store (B079).
+fn upload_store(app: &AppState, ctx: &Ctx) -> ApiResult<String> {
+    let stores = &app.options.stores;
     match ctx.headers.get("x-image-meta-store").map(|v| v.to_str()) {
-        None => Ok(()),
-        Some(Ok(store)) if store.trim() == STORE_ID => Ok(()),
+        None => Ok(stores[0].clone()),
+        Some(Ok(store)) if stores.iter().any(|s| s == store.trim()) => Ok(store.trim().to_string()),
         Some(Ok(store)) => Err(ApiError::bad_request(format!(
             "Store for identifier {} not found",
             store.trim()
@@ -175,9 +189,10 @@ pub async fn receive(
     if declared.max(announced).is_some_and(|n| n > MAX_IMAGE_BYTES) {
         return Err(too_large(MAX_IMAGE_BYTES));
     }
-    if sink == Sink::Upload {
-        check_store_header(&ctx)?;
-    }
+    let store_id = match sink {
+        Sink::Upload => Some(upload_store(app, &ctx)?),
+        Sink::Stage => None,
+    };
     let mut claim = claim(app, &ctx.caller, id, sink)?;
 
     let outcome = read_all(body, declared, MAX_IMAGE_BYTES).await;
@@ -202,10 +217,15 @@ pub async fn receive(
             return Err(e);
         }
     };
-    claim.armed = false;
     match sink {
-        Sink::Upload => activate(image, blob),
+        Sink::Upload => {
+            // Refused data leaves the image queued (the armed claim puts it back).
+            let virtual_size = inspect(image, &blob)?;
+            claim.armed = false;
+            activate(image, blob, store_id.into_iter().collect(), virtual_size);
+        }
         Sink::Stage => {
+            claim.armed = false;
             image.data.size = Some(blob.len() as i64);
             image.data.staged = Some(blob);
             image.updated_at = now();
@@ -373,8 +393,29 @@ pub fn resolve_range(header: Option<&str>, size: usize) -> RangeAnswer {
     span.map_or(RangeAnswer::Unsatisfiable, RangeAnswer::Partial)
 }
 
+/// `?prefer=a,b` on a download names stores to read from first (2026.1, B214); each must be
+/// a configured store (400 otherwise). Every store here holds the same bytes, so the order
+/// changes nothing else.
+fn check_prefer(app: &AppState, ctx: &Ctx) -> ApiResult<()> {
+    let query = ctx.query.as_deref().unwrap_or("");
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key != "prefer" {
+            continue;
+        }
+        for id in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if !app.options.stores.iter().any(|s| s == id) {
+                return Err(ApiError::bad_request(format!(
+                    "Store '{id}' is not configured."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `GET …/file`.
 pub fn download(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+    check_prefer(app, ctx)?;
     let store = app.store();
     let image = store
         .get_live(id)
@@ -601,7 +642,10 @@ mod tests {
     fn activation_fills_the_data_attributes() {
         let mut img = Image::new("i".into(), 1, now());
         img.disk_format = Some("raw".into());
-        activate(&mut img, Blob::of(b"abc"));
+        img.container_format = Some("bare".into());
+        let blob = Blob::of(b"abc");
+        let virtual_size = inspect(&img, &blob).unwrap();
+        activate(&mut img, blob, vec!["fs".into()], virtual_size);
         assert_eq!(img.status, Status::Active);
         assert_eq!(img.data.size, Some(3));
         assert_eq!(img.data.virtual_size, Some(3));
@@ -610,10 +654,14 @@ mod tests {
             Some("900150983cd24fb0d6963f7d28e17f72")
         );
         assert_eq!(img.data.os_hash_algo.as_deref(), Some("sha512"));
-        assert_eq!(img.data.stores.as_deref(), Some(STORE_ID));
+        assert_eq!(img.data.stores, ["fs"]);
+        // raw bytes declared qcow2 are refused (B203); a real qcow2 shows its virtual size.
         let mut q = Image::new("q".into(), 2, now());
         q.disk_format = Some("qcow2".into());
-        activate(&mut q, Blob::of(b"abc"));
-        assert_eq!(q.data.virtual_size, None);
+        q.container_format = Some("bare".into());
+        let err = inspect(&q, &Blob::of(b"abc")).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let qcow2 = Blob::of(&crate::diskimage::qcow2(1 << 20));
+        assert_eq!(inspect(&q, &qcow2).unwrap(), Some(1 << 20));
     }
 }

@@ -989,7 +989,237 @@ pub static FAULTS: &[Fault] = &[
             }
         }),
     },
+    // Stores, copy-image, web-download and format inspection.
+    Fault {
+        name: "upload-ignores-store-header",
+        breaks: "an upload ignores X-Image-Meta-Store and always goes to the default store",
+        caught_by: &["stores::upload-to-a-named-store"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::PUT, IMAGE_FILE) {
+                c.headers.remove("x-image-meta-store");
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "prefer-ignored",
+        breaks: "a download ignores `prefer`, also when it names a store that does not exist",
+        caught_by: &["stores::download-preferring-an-unknown-store-is-400"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, IMAGE_FILE) {
+                c.drop_query(&["prefer"]);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "prefer-refused",
+        breaks: "a download with `prefer` is refused with 400 even for the store holding the data",
+        caught_by: &["stores::download-preferring-the-store-that-holds-the-data"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE_FILE) && c.query.iter().any(|(k, _)| k == "prefer") {
+                *r = Reply::empty(StatusCode::BAD_REQUEST);
+            }
+        }),
+    },
+    Fault {
+        name: "store-delete-refusals-as-400",
+        breaks: "DELETE /v2/stores/{store}/{id} answers every refusal (only store, unknown store, queued or unknown image) with 400",
+        caught_by: &[
+            "stores::delete-from-the-only-store-is-403",
+            "stores::delete-from-an-unknown-store-is-409",
+            "stores::delete-from-store-of-a-queued-image-is-409",
+            "stores::delete-from-store-of-an-unknown-image-is-404",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::DELETE, STORE_IMAGE) && r.status.is_client_error() {
+                r.status = StatusCode::BAD_REQUEST;
+            }
+        }),
+    },
+    Fault {
+        name: "store-delete-does-nothing",
+        breaks: "DELETE /v2/stores/{store}/{id} answers 204 and leaves the data where it was",
+        caught_by: &["stores::delete-from-one-of-two-stores"],
+        bend: Bend::Request(|c| {
+            c.is(Method::DELETE, STORE_IMAGE)
+                .then(|| Reply::empty(StatusCode::NO_CONTENT))
+        }),
+    },
+    Fault {
+        name: "copy-image-refusals-accepted",
+        breaks: "copy-image answers 202 where it must refuse (queued image, non-admin caller, store already holding the data, unknown store)",
+        caught_by: &["images.import.copy-image::copy-"],
+        bend: Bend::Response(|c, r| {
+            if import_method(c).as_deref() == Some("copy-image") && r.status.is_client_error() {
+                *r = Reply::empty(StatusCode::ACCEPTED);
+            }
+        }),
+    },
+    Fault {
+        name: "copy-image-does-nothing",
+        breaks: "copy-image answers 202 and copies nothing",
+        caught_by: &["images.import.copy-image::copy-by-an-admin-ends-in-both-stores"],
+        bend: Bend::Request(|c| {
+            (import_method(c).as_deref() == Some("copy-image"))
+                .then(|| Reply::empty(StatusCode::ACCEPTED))
+        }),
+    },
+    Fault {
+        name: "web-download-does-nothing",
+        breaks: "web-download answers 202 and never fetches anything: the image stays queued",
+        caught_by: &["images.import.web-download::web-download-makes-the-image-active"],
+        bend: Bend::Request(|c| {
+            (import_method(c).as_deref() == Some("web-download"))
+                .then(|| Reply::empty(StatusCode::ACCEPTED))
+        }),
+    },
+    Fault {
+        name: "web-download-ignores-stores",
+        breaks: "web-download ignores `stores` and `all_stores` and imports into the default store",
+        caught_by: &[
+            "images.import.web-download::web-download-into-a-named-store",
+            "images.import.web-download::web-download-into-all-stores",
+        ],
+        bend: Bend::Request(|c| {
+            if import_method(c).as_deref() == Some("web-download") {
+                if let Some(mut body) = c.json() {
+                    if let Some(o) = body.as_object_mut() {
+                        o.remove("stores");
+                        o.remove("all_stores");
+                    }
+                    c.set_json(&body);
+                }
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "web-download-refusals-accepted",
+        breaks: "web-download answers 202 where it must refuse (image not queued, no container_format, no or filtered URI, unknown store, not the owner)",
+        caught_by: &[
+            "images.import.web-download::web-download-without-",
+            "images.import.web-download::web-download-into-an-",
+            "images.import.web-download::web-download-into-a-staged-image-is-409",
+            "images.import.web-download::web-download-of-a-file-uri-is-400",
+            "images.import.web-download::web-download-by-another-project-is-403",
+        ],
+        bend: Bend::Response(|c, r| {
+            if import_method(c).as_deref() == Some("web-download") && r.status.is_client_error()
+            {
+                *r = Reply::empty(StatusCode::ACCEPTED);
+            }
+        }),
+    },
+    Fault {
+        name: "format-inspection-off",
+        breaks: "uploaded data is stored whatever its format, also when it contradicts disk_format",
+        caught_by: &[
+            "images.data.formats::raw-data-declared-qcow2-is-refused",
+            "images.data.formats::qcow2-data-declared-vmdk-is-refused",
+        ],
+        bend: Bend::Response(|c, r| {
+            let octets = c
+                .headers
+                .get(CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes() == b"application/octet-stream");
+            if c.is(Method::PUT, IMAGE_FILE)
+                && octets
+                && r.status == StatusCode::UNSUPPORTED_MEDIA_TYPE
+            {
+                *r = Reply::empty(StatusCode::NO_CONTENT);
+            }
+        }),
+    },
+    Fault {
+        name: "qcow2-virtual-size-is-file-size",
+        breaks: "a qcow2 image's virtual_size is its file size instead of the disk size its header states",
+        caught_by: &["images.data.formats::qcow2-data-declared-qcow2-shows-its-virtual-size"],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    if o.get("disk_format") == Some(&Value::from("qcow2")) {
+                        if let Some(size) = o.get("size").filter(|v| v.is_number()).cloned() {
+                            o.insert("virtual_size".into(), size);
+                        }
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "qcow2-refused-as-raw",
+        breaks: "qcow2 data uploaded to a raw image is refused with 415, though any bytes may be a raw disk",
+        caught_by: &["images.data.formats::qcow2-data-declared-raw-is-accepted"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                if !call.is(Method::PUT, IMAGE_FILE) || !call.body.starts_with(b"QFI\xfb") {
+                    return None;
+                }
+                let id = call.path.trim_start_matches('/').split('/').nth(2)?;
+                let raw = app.store().get_live(id)?.disk_format.as_deref() == Some("raw");
+                raw.then(|| Reply::empty(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+            })
+        }),
+    },
+    Fault {
+        name: "list-pages-by-offset",
+        breaks: "`next` links count images from the start of the list instead of naming a marker, so images created during a walk shift the pages (repeats)",
+        caught_by: &["images.list::walk-under-concurrent-creation-sees-each-image-once"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                let param = |k: &str| {
+                    call.query
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .and_then(|(_, v)| v.parse::<usize>().ok())
+                };
+                if !call.is(Method::GET, IMAGES) {
+                    return None;
+                }
+                let limit = param("limit")?;
+                let offset = param("offset").unwrap_or(0);
+                let mut whole = call.clone();
+                whole.drop_query(&["offset", "marker", "limit"]);
+                whole.query.push(("limit".into(), "1000".into()));
+                let mut reply = send(&app, &whole).await;
+                if reply.status != StatusCode::OK {
+                    return None;
+                }
+                let mut doc: Value = serde_json::from_slice(&reply.body).ok()?;
+                let images = doc.get("images")?.as_array()?.clone();
+                doc["images"] = images.iter().skip(offset).take(limit).cloned().collect();
+                let obj = doc.as_object_mut()?;
+                obj.remove("next");
+                if offset + limit < images.len() {
+                    let mut query = call.query.clone();
+                    query.retain(|(k, _)| k != "offset" && k != "marker");
+                    query.push(("offset".into(), (offset + limit).to_string()));
+                    let query = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(&query)
+                        .finish();
+                    obj.insert("next".into(), format!("/v2/images?{query}").into());
+                }
+                reply.body = Bytes::from(doc.to_string());
+                Some(reply)
+            })
+        }),
+    },
 ];
+
+/// The import method a `POST /v2/images/{id}/import` names, if it is one.
+fn import_method(call: &Call) -> Option<String> {
+    if !call.is(Method::POST, &["v2", "images", "*", "import"]) {
+        return None;
+    }
+    call.json()?
+        .pointer("/method/name")?
+        .as_str()
+        .map(str::to_string)
+}
+
+const IMAGE_FILE: &[&str] = &["v2", "images", "*", "file"];
+const STORE_IMAGE: &[&str] = &["v2", "stores", "*", "*"];
 
 #[cfg(test)]
 mod tests {

@@ -79,7 +79,7 @@ pub fn create(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, value);
     }
-    super::import::announce(&mut response);
+    super::import::announce(app, &mut response);
     Ok(response)
 }
 

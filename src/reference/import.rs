@@ -1,36 +1,47 @@
-//! Interoperable image import (`POST /v2/images/{id}/import`, B263–B267) and the discovery
-//! calls under `/v2/info` (B256–B259).
+//! Interoperable image import (`POST /v2/images/{id}/import`, B263–B270), per-store delete
+//! (`DELETE /v2/stores/{store}/{id}`, B275) and the discovery calls under `/v2/info`
+//! (B256–B259).
 //!
-//! Only `glance-direct` is implemented, and it is advertised alone. The import runs at once:
-//! when the 202 goes out the staged data is already the image's data and the image is active
-//! (the api-ref allows this: "if the import process completes before you make the API call, the
-//! image may already show as active").
+//! All three of Glance's standard methods are implemented and advertised: `glance-direct`
+//! (staged data), `web-download` (the server fetches a URL) and `copy-image` (an active image
+//! copied into more stores). The import runs before the 202 goes out, so the image is already
+//! in its end state then (the api-ref allows this: "if the import process completes before you
+//! make the API call, the image may already show as active"). A web-download that fails
+//! (unreachable URL, data refused by format inspection) leaves the image queued again, as
+//! Glance does.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::header::{HeaderValue, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 
-use super::data::{self, STORE_DESCRIPTION, STORE_ID};
+use super::data::{self, Blob, STORE_DESCRIPTION};
 use super::errors::{ApiError, ApiResult};
 use super::policy;
 use super::request::{self, Ctx};
-use super::state::{AppState, Status};
+use super::state::{now, AppState, Status};
 
 /// The import methods this server implements (and so advertises).
-pub const METHODS: [&str; 1] = ["glance-direct"];
+pub const METHODS: [&str; 3] = ["glance-direct", "web-download", "copy-image"];
+
+/// The only host web-download fetches from: this is a test server, so like the test Glance
+/// deployments (`[import_filtering_opts] allowed_hosts = [127.0.0.1]`) it reaches nothing but
+/// loopback, on any port, over http or https.
+pub const WEB_DOWNLOAD_HOST: &str = "127.0.0.1";
 
 /// Headers of the create response that announce import methods and stores (B038).
-pub fn announce(response: &mut Response) {
+pub fn announce(app: &AppState, response: &mut Response) {
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&METHODS.join(",")) {
         headers.insert("openstack-image-import-methods", v);
     }
-    headers.insert(
-        "openstack-image-store-ids",
-        HeaderValue::from_static(STORE_ID),
-    );
+    if let Ok(v) = HeaderValue::from_str(&app.options.stores.join(",")) {
+        headers.insert("openstack-image-store-ids", v);
+    }
 }
 
 /// `GET /v2/info/import`.
@@ -46,37 +57,54 @@ pub fn info_import(ctx: &Ctx) -> ApiResult<Response> {
     ))
 }
 
-/// `GET /v2/info/stores`: the one store, marked as the default (a boolean, as in the api-ref
-/// sample).
-pub fn info_stores(ctx: &Ctx) -> ApiResult<Response> {
+/// `GET /v2/info/stores`: every store, the first marked as the default (a boolean, as in the
+/// api-ref sample).
+pub fn info_stores(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     ctx.reject_body()?;
-    Ok(request::json(
-        StatusCode::OK,
-        &json!({"stores": [
-            {"id": STORE_ID, "description": STORE_DESCRIPTION, "default": true}
-        ]}),
-    ))
+    let stores: Vec<Value> = app
+        .options
+        .stores
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut store = json!({"id": id, "description": STORE_DESCRIPTION});
+            if i == 0 {
+                store["default"] = true.into();
+            }
+            store
+        })
+        .collect();
+    Ok(request::json(StatusCode::OK, &json!({ "stores": stores })))
 }
 
 /// `GET /v2/info/stores/detail`: administrators only (`stores_info_detail` is `role:admin`).
-pub fn info_stores_detail(ctx: &Ctx) -> ApiResult<Response> {
+pub fn info_stores_detail(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     ctx.reject_body()?;
     if !ctx.caller.has_role("admin") {
         return Err(ApiError::forbidden(
             "You are not authorized to complete stores_info_detail action.",
         ));
     }
-    Ok(request::json(
-        StatusCode::OK,
-        &json!({"stores": [{
-            "id": STORE_ID,
-            "type": "memory",
-            "description": STORE_DESCRIPTION,
-            "default": true,
-            "weight": 0,
-            "properties": {"max_image_bytes": data::MAX_IMAGE_BYTES},
-        }]}),
-    ))
+    let stores: Vec<Value> = app
+        .options
+        .stores
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut store = json!({
+                "id": id,
+                "type": "memory",
+                "description": STORE_DESCRIPTION,
+                "weight": 0,
+                "properties": {"max_image_bytes": data::MAX_IMAGE_BYTES},
+            });
+            if i == 0 {
+                store["default"] = true.into();
+            }
+            store
+        })
+        .collect();
+    Ok(request::json(StatusCode::OK, &json!({ "stores": stores })))
 }
 
 /// `GET /v2/info/usage`: quotas are not enforced here, so there is no usage to report (what
@@ -86,10 +114,21 @@ pub fn info_usage(ctx: &Ctx) -> ApiResult<Response> {
     Ok(request::json(StatusCode::OK, &json!({"usage": {}})))
 }
 
+/// Which stores an import names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Targets {
+    /// `stores`, or `X-Image-Meta-Store`, or (neither given) the default store.
+    Named(Vec<String>),
+    /// `all_stores: true`.
+    All,
+}
+
 /// The checked body of an import request.
 struct ImportRequest {
     method: String,
-    stores: Vec<String>,
+    /// `method.uri` of a web-download, when a string.
+    uri: Option<String>,
+    targets: Targets,
 }
 
 /// Validates the body the way Glance does before it looks at the image (B264, B266).
@@ -140,15 +179,20 @@ fn parse_body(ctx: &Ctx) -> ApiResult<ImportRequest> {
             )));
         }
     }
-    let stores = stores(&body, ctx)?;
+    let targets = targets(&body, ctx)?;
     Ok(ImportRequest {
         method: name,
-        stores,
+        uri: method
+            .get("uri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        targets,
     })
 }
 
-/// Target stores: `stores`, else `X-Image-Meta-Store`, else the default (api-ref, 2.8).
-fn stores(body: &Map<String, Value>, ctx: &Ctx) -> ApiResult<Vec<String>> {
+/// Target stores: `all_stores`, else `stores`, else `X-Image-Meta-Store`, else the default
+/// (api-ref, 2.8).
+fn targets(body: &Map<String, Value>, ctx: &Ctx) -> ApiResult<Targets> {
     let header = ctx
         .headers
         .get("x-image-meta-store")
@@ -161,10 +205,10 @@ fn stores(body: &Map<String, Value>, ctx: &Ctx) -> ApiResult<Vec<String>> {
                 "All_stores parameter can't be used with x-image-meta-store header or stores parameter",
             ));
         }
-        return Ok(vec![STORE_ID.to_string()]);
+        return Ok(Targets::All);
     }
     match body.get("stores") {
-        None => Ok(vec![header.unwrap_or_else(|| STORE_ID.to_string())]),
+        None => Ok(Targets::Named(header.into_iter().collect())),
         Some(_) if header.is_some() => Err(ApiError::bad_request(
             "Stores parameter and x-image-meta-store header can't be both specified",
         )),
@@ -175,31 +219,79 @@ fn stores(body: &Map<String, Value>, ctx: &Ctx) -> ApiResult<Vec<String>> {
                     ApiError::bad_request("'stores' must be a list of store identifiers.")
                 })
             })
-            .collect(),
+            .collect::<ApiResult<Vec<String>>>()
+            .map(Targets::Named),
         Some(_) => Err(ApiError::bad_request(
             "'stores' must be a list of store identifiers.",
         )),
     }
 }
 
+/// Whether web-download may fetch `uri` (Glance's `import_filtering_opts`, here fixed to
+/// loopback): http(s), host exactly [`WEB_DOWNLOAD_HOST`].
+pub fn uri_passes_filtering(uri: &str) -> bool {
+    match url::Url::parse(uri) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str() == Some(WEB_DOWNLOAD_HOST)
+                && u.username().is_empty()
+                && u.password().is_none()
+        }
+        Err(_) => false,
+    }
+}
+
+/// What an accepted import still has to do once the checks passed.
+enum Work {
+    Done,
+    /// Fetch this URL into the image (status `importing` meanwhile), into these stores.
+    Download(String, Vec<String>),
+}
+
 /// `POST /v2/images/{id}/import`.
-pub fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
+pub async fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     let request = parse_body(ctx)?;
+    match start(app, ctx, id, request)? {
+        Work::Done => {}
+        Work::Download(uri, stores) => {
+            let fetched = fetch(&uri).await;
+            finish_download(app, id, fetched, stores);
+        }
+    }
+    Ok(accepted())
+}
+
+/// The checks in Glance's order (B263, B268, B270): image, status for the method, formats,
+/// policy, stores, then the web-download URI; and what can be done at once.
+fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResult<Work> {
+    let configured = &app.options.stores;
     let mut store = app.store();
     let image = store
         .get_live_mut(id)
         .filter(|img| policy::can_read(&ctx.caller, img))
         .ok_or_else(|| ApiError::not_found(format!("No image found with ID {id}")))?;
-    // Preconditions in Glance's order (B263, B268): status, then formats, then ownership.
-    if image.status == Status::Active {
+    let method = request.method.as_str();
+    let copy = method == "copy-image";
+    if image.status == Status::Active && !copy {
         return Err(ApiError::conflict(
             "Image with status active cannot be target for import",
         ));
     }
-    if image.status != Status::Uploading || image.data.staged.is_none() {
+    if image.status != Status::Active && copy {
+        return Err(ApiError::conflict(
+            "Only images with status active can be targeted for copying",
+        ));
+    }
+    if image.status != Status::Queued && method == "web-download" {
         return Err(ApiError::conflict(format!(
-            "Image needs to be staged before '{}' method can be used",
-            request.method
+            "Image needs to be in 'queued' state to use '{method}' method"
+        )));
+    }
+    if method == "glance-direct"
+        && (image.status != Status::Uploading || image.data.staged.is_none())
+    {
+        return Err(ApiError::conflict(format!(
+            "Image needs to be staged before '{method}' method can be used"
         )));
     }
     for (key, value) in [
@@ -212,19 +304,157 @@ pub fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
             )));
         }
     }
-    if !policy::can_write(&ctx.caller, image) {
+    if copy {
+        // `copy_image` is `role:admin` (an administrator without the role, as in a noauth
+        // deployment, is refused too).
+        if !ctx.caller.has_role("admin") {
+            return Err(ApiError::forbidden(
+                "You are not authorized to complete copy_image action.",
+            ));
+        }
+    } else if !policy::can_write(&ctx.caller, image) {
         return Err(policy::not_owner());
     }
-    if let Some(unknown) = request.stores.iter().find(|s| *s != STORE_ID) {
+    let all = request.targets == Targets::All;
+    let mut stores = match request.targets {
+        Targets::All => configured.clone(),
+        Targets::Named(named) if named.is_empty() => vec![configured[0].clone()],
+        Targets::Named(named) => named,
+    };
+    if let Some(unknown) = stores.iter().find(|s| !configured.contains(s)) {
         return Err(ApiError::conflict(format!(
             "Store for identifier {unknown} not found"
         )));
     }
-    if let Some(blob) = image.data.staged.take() {
-        data::activate(image, blob);
+    stores = super::state::dedupe(stores);
+    if copy {
+        let held = &image.data.stores;
+        if all {
+            stores.retain(|s| !held.contains(s));
+        } else if let Some(present) = stores.iter().find(|s| held.contains(s)) {
+            return Err(ApiError::bad_request(format!(
+                "Image is already present at store '{present}'"
+            )));
+        }
+        image.data.stores.extend(stores);
+        image.updated_at = now();
+        return Ok(Work::Done);
     }
-    drop(store);
-    Ok(accepted())
+    if method == "web-download" {
+        let uri = request.uri.filter(|u| uri_passes_filtering(u));
+        let Some(uri) = uri else {
+            return Err(ApiError::bad_request(
+                "URI for web-download does not pass filtering",
+            ));
+        };
+        image.status = Status::Importing;
+        image.updated_at = now();
+        return Ok(Work::Download(uri, stores));
+    }
+    if let Some(blob) = image.data.staged.take() {
+        match data::inspect(image, &blob) {
+            Ok(virtual_size) => data::activate(image, blob, stores, virtual_size),
+            // The import fails after its 202: the image goes back to queued without data.
+            Err(_) => {
+                image.status = Status::Queued;
+                image.data.size = None;
+                image.updated_at = now();
+            }
+        }
+    }
+    Ok(Work::Done)
+}
+
+/// Fetches a web-download URL: at most [`data::MAX_IMAGE_BYTES`], within a minute.
+async fn fetch(uri: &str) -> Result<Blob, String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client.get(uri).send().await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("{uri} answered {}", response.status()));
+    }
+    let mut stream = response.bytes_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        if bytes.len() + chunk.len() > data::MAX_IMAGE_BYTES {
+            return Err(format!(
+                "{uri} has more than {} bytes",
+                data::MAX_IMAGE_BYTES
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Blob::digest(bytes.into()))
+}
+
+/// Ends a web-download: the image becomes active with the data, or (fetch failed, data
+/// refused by format inspection) queued again. An image deleted or changed meanwhile is left
+/// alone.
+fn finish_download(app: &AppState, id: &str, fetched: Result<Blob, String>, stores: Vec<String>) {
+    let mut store = app.store();
+    let Some(image) = store
+        .get_live_mut(id)
+        .filter(|i| i.status == Status::Importing)
+    else {
+        return;
+    };
+    match fetched.and_then(|blob| {
+        data::inspect(image, &blob)
+            .map(|virtual_size| (blob, virtual_size))
+            .map_err(|e| e.message)
+    }) {
+        Ok((blob, virtual_size)) => data::activate(image, blob, stores, virtual_size),
+        Err(_) => {
+            image.status = Status::Queued;
+            image.updated_at = now();
+        }
+    }
+}
+
+/// `DELETE /v2/stores/{store}/{id}` (2.10, B275): removes the image's data from one store.
+/// Checks in Glance's order: the store, the image, the policy, the status, the last copy.
+pub fn delete_from_store(
+    app: &AppState,
+    ctx: &Ctx,
+    store_id: &str,
+    id: &str,
+) -> ApiResult<Response> {
+    ctx.reject_body()?;
+    if !app.options.stores.iter().any(|s| s == store_id) {
+        return Err(ApiError::conflict(format!(
+            "The selected store {store_id} is not available on this node."
+        )));
+    }
+    let mut store = app.store();
+    let image = store
+        .get_live_mut(id)
+        .filter(|img| policy::can_read(&ctx.caller, img))
+        .ok_or_else(|| ApiError::not_found(format!("Failed to find image {id}")))?;
+    if !policy::can_write(&ctx.caller, image) {
+        return Err(policy::not_owner());
+    }
+    if image.status != Status::Active {
+        return Err(ApiError::conflict(
+            "It's not allowed to remove image data from store if image status is not 'active'",
+        ));
+    }
+    if image.data.stores.len() == 1 {
+        return Err(ApiError::forbidden(
+            "Cannot delete image data from the only store containing it. Consider deleting the image instead.",
+        ));
+    }
+    let Some(at) = image.data.stores.iter().position(|s| s == store_id) else {
+        return Err(ApiError::not_found(format!(
+            "Image {id} is not stored in store {store_id}."
+        )));
+    };
+    image.data.stores.remove(at);
+    image.updated_at = now();
+    Ok(request::no_content())
 }
 
 /// An empty 202 (labelled like Glance's other empty answers, B005, B267).
@@ -279,6 +509,67 @@ mod tests {
             .unwrap()
     }
 
+    #[test]
+    fn web_download_reaches_only_loopback() {
+        use super::uri_passes_filtering as ok;
+        assert!(ok("http://127.0.0.1:8080/x.raw"));
+        assert!(ok("https://127.0.0.1/x"));
+        assert!(!ok("http://localhost:8080/x"));
+        assert!(!ok("http://10.0.0.1/x"));
+        assert!(!ok("ftp://127.0.0.1/x"));
+        assert!(!ok("file:///etc/passwd"));
+        assert!(!ok("http://user:pw@127.0.0.1/x"));
+        assert!(!ok("not a url"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_web_download_leaves_the_image_queued() {
+        let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+            .await
+            .unwrap();
+        let base = server.base_url();
+        let http = Client::new();
+        let import = |id: String, uri: String| {
+            http.post(format!("{base}/v2/images/{id}/import"))
+                .json(&json!({"method": {"name": "web-download", "uri": uri}}))
+                .send()
+        };
+        // Nothing listens on port 9 of loopback: accepted, then back to queued without data.
+        let (id, _) = create(&http, &base, true).await;
+        let resp = import(id.clone(), "http://127.0.0.1:9/x.raw".into())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let img = image(&http, &base, &id).await;
+        assert_eq!(
+            (img["status"].as_str(), img["size"].as_i64()),
+            (Some("queued"), None)
+        );
+        // Raw data fetched into a qcow2 image fails format inspection the same way.
+        let source = crate::websource::serve_local().await.unwrap();
+        let resp = http
+            .post(format!("{base}/v2/images"))
+            .json(&json!({"disk_format": "qcow2", "container_format": "bare"}))
+            .send()
+            .await
+            .unwrap();
+        let qcow2: Value = resp.json().await.unwrap();
+        let qid = qcow2["id"].as_str().unwrap().to_string();
+        let resp = import(qid.clone(), source.source.url.clone())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        assert_eq!(image(&http, &base, &qid).await["status"], "queued");
+        // The same data into a raw image: active, with the source's digest.
+        let resp = import(id.clone(), source.source.url.clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let img = image(&http, &base, &id).await;
+        assert_eq!(img["status"], "active");
+        assert_eq!(img["os_hash_value"], source.source.sha512.as_str());
+        assert_eq!(img["stores"], "memory");
+        server.shutdown().await;
+    }
+
     #[tokio::test]
     async fn upload_download_stage_import_and_discovery() {
         let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
@@ -288,8 +579,11 @@ mod tests {
         let http = Client::new();
 
         let (id, headers) = create(&http, &base, true).await;
-        assert_eq!(headers["openstack-image-import-methods"], "glance-direct");
-        assert_eq!(headers["openstack-image-store-ids"], "memory");
+        assert_eq!(
+            headers["openstack-image-import-methods"],
+            "glance-direct,web-download,copy-image"
+        );
+        assert_eq!(headers["openstack-image-store-ids"], "memory,memory2");
 
         // A chunked upload (no Content-Length) is streamed in and digested.
         let chunks: Vec<Result<&'static [u8], std::io::Error>> =
@@ -408,7 +702,7 @@ mod tests {
             post_import(bad).await.unwrap().status(),
             StatusCode::BAD_REQUEST
         );
-        let bad = json!({"method": {"name": "web-download"}});
+        let bad = json!({"method": {"name": "glance-download"}});
         assert_eq!(
             post_import(bad).await.unwrap().status(),
             StatusCode::BAD_REQUEST
@@ -437,7 +731,10 @@ mod tests {
             .json()
             .await
             .unwrap();
-        assert_eq!(info["import-methods"]["value"], json!(["glance-direct"]));
+        assert_eq!(
+            info["import-methods"]["value"],
+            json!(["glance-direct", "web-download", "copy-image"])
+        );
         let stores: Value = http
             .get(format!("{base}/v2/info/stores"))
             .send()

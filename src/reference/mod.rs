@@ -15,6 +15,7 @@ pub mod flavor;
 mod identity;
 mod images;
 mod import;
+mod inspect;
 mod list;
 mod members;
 mod metadefs;
@@ -40,7 +41,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// Switches of the reference server.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// Which implementation it is: Glance, or a documented vendor variant (see [`flavor`]).
     pub flavor: flavor::Flavor,
@@ -48,6 +49,49 @@ pub struct ServerOptions {
     pub faults: faults::Faults,
     /// Added before every answer: a slow server, for tests of timeouts and interruption.
     pub latency: std::time::Duration,
+    /// Store ids (`GET /v2/info/stores`), the first one the default. Two by default, so that
+    /// copy-image and per-store delete are served; one gives a single-store deployment.
+    pub stores: Vec<String>,
+}
+
+/// The stores of the default (multi-store) reference server.
+pub const DEFAULT_STORES: [&str; 2] = ["memory", "memory2"];
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            flavor: flavor::Flavor::default(),
+            faults: faults::Faults::default(),
+            latency: std::time::Duration::ZERO,
+            stores: DEFAULT_STORES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Store ids from a comma-separated list (`memory,cold`): distinct, non-empty, URL-safe.
+    pub fn parse_stores(list: &[String]) -> Result<Vec<String>, String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in list.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(format!(
+                    "store id `{id}`: use letters, digits, `-` and `_` only"
+                ));
+            }
+            if out.iter().any(|s| s == id) {
+                return Err(format!("store id `{id}` is given twice"));
+            }
+            out.push(id.to_string());
+        }
+        if out.is_empty() {
+            return Err("--stores needs at least one store id".into());
+        }
+        Ok(out)
+    }
 }
 
 /// An axum router serving the Images v2 API from a fresh in-memory store.

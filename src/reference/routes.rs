@@ -47,6 +47,8 @@ pub enum Route {
     ImageStage(String),
     /// `/v2/images/{id}/import`.
     ImageImport(String),
+    /// `/v2/stores/{store_id}/{image_id}`: the image's data in one store (2.10).
+    StoreImage(String, String),
     /// `/v2/info/import`, `/v2/info/stores`, `/v2/info/stores/detail`, `/v2/info/usage`.
     Info(InfoDoc),
     /// `/v2/images/{id}/actions/{deactivate|reactivate}`; other actions are unknown paths.
@@ -77,6 +79,7 @@ impl Route {
             Route::ImageFile(_) => Some("GET, PUT"),
             Route::ImageStage(_) => Some("PUT"),
             Route::ImageImport(_) => Some("POST"),
+            Route::StoreImage(..) => Some("DELETE"),
             Route::Info(_) => Some("GET"),
             Route::ImageAction(..) => Some("POST"),
             Route::ImageMembers(_) => Some("GET, POST"),
@@ -157,6 +160,12 @@ pub fn resolve(path: &str) -> Route {
         ["images", id, "import"] if !id.is_empty() => {
             decode(id).map_or(Route::NotFound, Route::ImageImport)
         }
+        ["stores", store, id] if !store.is_empty() && !id.is_empty() => {
+            match (decode(store), decode(id)) {
+                (Some(store), Some(id)) => Route::StoreImage(store, id),
+                _ => Route::NotFound,
+            }
+        }
         ["images", id, "file"] if !id.is_empty() => {
             decode(id).map_or(Route::NotFound, Route::ImageFile)
         }
@@ -188,7 +197,16 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
     let result = match sink {
         Some((id, sink)) => data::receive(&app, &parts, body, id, sink).await,
         None => match axum::body::to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => handle(&app, &route, &Ctx::new(&parts, bytes)),
+            Ok(bytes) => {
+                let ctx = Ctx::new(&parts, bytes);
+                match &route {
+                    // A web-download import fetches its URL before answering.
+                    Route::ImageImport(id) if parts.method == Method::POST => {
+                        import::import(&app, &ctx, id).await
+                    }
+                    _ => handle(&app, &route, &ctx),
+                }
+            }
             Err(_) => Err(ApiError::too_large("Request body too large.")),
         },
     };
@@ -245,11 +263,13 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::ImageTag(id, tag) if *method == Method::PUT => tags::add(app, ctx, id, tag),
         Route::ImageTag(id, tag) if *method == Method::DELETE => tags::remove(app, ctx, id, tag),
         Route::ImageFile(id) if *method == Method::GET => data::download(app, ctx, id),
-        Route::ImageImport(id) if *method == Method::POST => import::import(app, ctx, id),
+        Route::StoreImage(store, id) if *method == Method::DELETE => {
+            import::delete_from_store(app, ctx, store, id)
+        }
         Route::Info(doc) if *method == Method::GET => match doc {
             InfoDoc::Import => import::info_import(ctx),
-            InfoDoc::Stores => import::info_stores(ctx),
-            InfoDoc::StoresDetail => import::info_stores_detail(ctx),
+            InfoDoc::Stores => import::info_stores(app, ctx),
+            InfoDoc::StoresDetail => import::info_stores_detail(app, ctx),
             InfoDoc::Usage => import::info_usage(ctx),
         },
         Route::ImageAction(id, action) if *method == Method::POST => {

@@ -222,8 +222,9 @@ pub struct ImageData {
     pub checksum: Option<String>,
     pub os_hash_algo: Option<String>,
     pub os_hash_value: Option<String>,
-    /// Comma-separated store ids, shown only once data exists.
-    pub stores: Option<String>,
+    /// The stores holding the data, in the order it reached them; shown (comma-separated) only
+    /// once data exists.
+    pub stores: Vec<String>,
     /// The uploaded bytes (`PUT …/file`), if any.
     pub bytes: Option<bytes::Bytes>,
 }

@@ -37,8 +37,8 @@ pub fn image(img: &Image) -> Value {
         "tags".into(),
         Value::Array(img.tags.iter().cloned().map(Value::String).collect()),
     );
-    if let Some(stores) = &img.data.stores {
-        m.insert("stores".into(), Value::String(stores.clone()));
+    if !img.data.stores.is_empty() {
+        m.insert("stores".into(), Value::String(img.data.stores.join(",")));
     }
     m.insert("self".into(), format!("/v2/images/{}", img.id).into());
     m.insert("file".into(), format!("/v2/images/{}/file", img.id).into());
@@ -93,7 +93,7 @@ mod tests {
         img.extra.insert("k".into(), "v".into());
         img.data.size = Some(5);
         img.data.checksum = Some("0".repeat(32));
-        img.data.stores = Some("fs".into());
+        img.data.stores = vec!["fs".into()];
         let v = image(&img);
         let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
