@@ -81,13 +81,18 @@ start_postgres() {
 
 write_config() {
   local dir=$1 mode=$2 db_url=$3 pipeline
-  mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
+  mkdir -p "$dir/images" "$dir/staging" "$dir/tasks" "$dir/cache"
   cat >"$dir/glance-api.conf" <<EOF
 [DEFAULT]
 enabled_backends = fs:file
 log_file = $dir/glance.log
 use_stderr = false
 # enabled_import_methods keeps its default: glance-direct, web-download, copy-image.
+# An image cache makes the cache API (/v2/cache, 2.14; clean/prune 2.18) answer and Glance
+# then offers v2.18. The sqlite driver keeps its records under the cache dir; the default
+# centralized_db driver would also need worker_self_reference_url to record cached images.
+image_cache_dir = $dir/cache
+image_cache_driver = sqlite
 
 [database]
 connection = $db_url

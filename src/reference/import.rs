@@ -17,6 +17,7 @@ use super::errors::{ApiError, ApiResult};
 use super::policy;
 use super::request::{self, Ctx};
 use super::state::{AppState, Status};
+use super::tasks::Task;
 
 /// The import methods this server implements (and so advertises).
 pub const METHODS: [&str; 1] = ["glance-direct"];
@@ -222,6 +223,26 @@ pub fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     }
     if let Some(blob) = image.data.staged.take() {
         data::activate(image, blob);
+    }
+    // The import is recorded as an `api_image_import` task of the caller's project (B271);
+    // a caller without a project cannot own one (Glance answers such an import with 500).
+    if ctx.caller.project.is_some() {
+        let input = json!({
+            "image_id": id,
+            "import_req": {"method": {"name": request.method}},
+            "backend": request.stores,
+        });
+        let result = json!({"image_id": id});
+        let task = Task::finished(
+            ctx,
+            "api_image_import",
+            Some(id),
+            input,
+            "success",
+            result,
+            "",
+        );
+        store.tasks.push(task);
     }
     drop(store);
     Ok(accepted())

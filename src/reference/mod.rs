@@ -8,6 +8,7 @@
 //! Every call to [`router`] gets its own, fresh state; nothing is global.
 
 mod actions;
+mod cache;
 mod data;
 mod errors;
 pub mod faults;
@@ -15,6 +16,7 @@ mod identity;
 mod images;
 mod import;
 mod list;
+mod locations;
 mod members;
 mod metadefs;
 mod patch;
@@ -25,6 +27,7 @@ mod routes;
 mod schemas;
 mod state;
 mod tags;
+mod tasks;
 mod versions;
 mod view;
 
