@@ -74,7 +74,7 @@ fn parse_body(ctx: &Ctx) -> ApiResult<NewLocation> {
                     "{algo} is not one of sha1, sha256, sha512, md5"
                 )));
             }
-            if !value.as_str().is_some_and(|v| v.len() <= 128) {
+            if value.as_str().is_none_or(|v| v.len() > 128) {
                 return Err(invalid(
                     "'os_hash_value' must be a string of at most 128 characters",
                 ));
