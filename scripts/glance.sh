@@ -81,18 +81,13 @@ start_postgres() {
 
 write_config() {
   local dir=$1 mode=$2 db_url=$3 pipeline
-  mkdir -p "$dir/images" "$dir/staging" "$dir/tasks" "$dir/cache"
+  mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
   cat >"$dir/glance-api.conf" <<EOF
 [DEFAULT]
 enabled_backends = fs:file
 log_file = $dir/glance.log
 use_stderr = false
 # enabled_import_methods keeps its default: glance-direct, web-download, copy-image.
-# An image cache makes the cache API (/v2/cache, 2.14; clean/prune 2.18) answer and Glance
-# then offers v2.18. The sqlite driver keeps its records under the cache dir; the default
-# centralized_db driver would also need worker_self_reference_url to record cached images.
-image_cache_dir = $dir/cache
-image_cache_driver = sqlite
 
 [database]
 connection = $db_url
@@ -125,6 +120,17 @@ EOF
       "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
   grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
     die "unexpected pipeline in shipped glance-api-paste.ini"
+  # An image cache makes the cache API (/v2/cache, 2.14; clean/prune 2.18) answer, and Glance
+  # then offers v2.18. The sqlite driver keeps its records under the cache dir; the default
+  # centralized_db driver would also need worker_self_reference_url. oslo.config merges this
+  # second [DEFAULT] into the first.
+  mkdir -p "$dir/cache"
+  cat >>"$dir/glance-api.conf" <<EOF
+
+[DEFAULT]
+image_cache_dir = $dir/cache
+image_cache_driver = sqlite
+EOF
 }
 
 wait_ready() {
