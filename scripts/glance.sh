@@ -122,6 +122,17 @@ EOF
       "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
   grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
     die "unexpected pipeline in shipped glance-api-paste.ini"
+  # An image cache makes the cache API (/v2/cache, 2.14; clean/prune 2.18) answer, and Glance
+  # then offers v2.18. The sqlite driver keeps its records under the cache dir; the default
+  # centralized_db driver would also need worker_self_reference_url. oslo.config merges this
+  # second [DEFAULT] into the first.
+  mkdir -p "$dir/cache"
+  cat >>"$dir/glance-api.conf" <<EOF
+
+[DEFAULT]
+image_cache_dir = $dir/cache
+image_cache_driver = sqlite
+EOF
 }
 
 # Stores: `fs` always; `--stores N` adds fs2..fsN (file stores with their own dirs), a

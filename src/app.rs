@@ -180,7 +180,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         features.join(", ")
     };
     let identity_text = match personas {
-        Some(_) => "trusted identity headers (personas owner, other, third, admin)",
+        Some(_) => "trusted identity headers (personas owner, other, third, admin, service)",
         None => "none (no personas: cases that need them are skipped)",
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");

@@ -1,5 +1,5 @@
-//! What the run learns from the target before any case: that it answers at all, and which
-//! Images API versions it offers (`GET /`).
+//! What the run learns from the target before any case: that it answers at all, which Images
+//! API versions it offers (`GET /`), and the optional features its API reveals.
 
 use crate::case::ApiVersion;
 use crate::http::Target;
@@ -32,6 +32,7 @@ pub async fn probe(target: &Target, identity: &[(String, String)]) -> Result<Tar
     let r = received.map_err(|e| format!("cannot reach the endpoint {}: {e}", target.base()))?;
     let doc: Value = serde_json::from_slice(&r.bytes).unwrap_or(Value::Null);
     let mut info = parse_versions(&doc);
+    info.features.extend(cache_feature(&info.versions));
     // Discovery calls (2.6+, 2.8+): a target without them simply does not offer the features.
     if let Some(doc) = get_json(target, "/v2/info/import", &headers).await {
         info.features.extend(import_features(&doc));
@@ -79,6 +80,16 @@ pub fn store_features(doc: &Value) -> Vec<String> {
         1 => vec!["stores".into()],
         _ => vec!["stores".into(), "multistore".into()],
     }
+}
+
+/// `cache` when the versions document lists v2.14 itself, the version that brought the cache
+/// API: Glance lists v2.14 (and v2.16) only when an image cache is configured, and otherwise
+/// answers every `/v2/cache` call with 404 although it offers v2.17.
+pub fn cache_feature(versions: &[ApiVersion]) -> Option<String> {
+    versions
+        .iter()
+        .any(|v| v.major == 2 && v.minor == 14)
+        .then(|| "cache".to_string())
 }
 
 pub fn parse_versions(doc: &Value) -> TargetInfo {
@@ -145,6 +156,17 @@ mod tests {
             store_features(&json!({"stores": [{"id": "a"}, {"id": "b"}]})),
             ["stores", "multistore"]
         );
+    }
+
+    #[test]
+    fn cache_only_when_v2_14_is_listed() {
+        let with = json!({"versions": [{"id": "v2.18", "status": "CURRENT"}, {"id": "v2.14", "status": "SUPPORTED"}]});
+        let without = json!({"versions": [{"id": "v2.15", "status": "SUPPORTED"}, {"id": "v2.17", "status": "CURRENT"}]});
+        assert_eq!(
+            cache_feature(&parse_versions(&with).versions).as_deref(),
+            Some("cache")
+        );
+        assert_eq!(cache_feature(&parse_versions(&without).versions), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Personas: the identities a case acts as (owner, another project, a third project, admin),
-//! and the identity headers that carry them to a target that trusts such headers.
+//! Personas: the identities a case acts as (owner, another project, a third project, admin, a
+//! service user of the owner's project), and the identity headers that carry them to a target
+//! that trusts such headers.
 
 use std::collections::BTreeMap;
 
@@ -16,14 +17,18 @@ pub enum Persona {
     Third,
     /// A cloud administrator.
     Admin,
+    /// Another OpenStack service acting in the owner's project (role `service`, which Glance's
+    /// `service_api` rule wants for the locations API).
+    Service,
 }
 
 impl Persona {
-    pub const ALL: [(&'static str, Persona); 4] = [
+    pub const ALL: [(&'static str, Persona); 5] = [
         ("owner", Persona::Owner),
         ("other", Persona::Other),
         ("third", Persona::Third),
         ("admin", Persona::Admin),
+        ("service", Persona::Service),
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,9 +55,18 @@ impl Personas {
     /// Identities sent as `X-Identity-Status: Confirmed` headers, for a pipeline that trusts them
     /// (Glance's `context` filter without `authtoken`).
     pub fn trusted_headers(run_id: &str) -> Personas {
+        // The service user works in the owner's project: that is where a service acts on an
+        // image (adding the location of its data).
         let projects = Persona::ALL
             .iter()
-            .map(|(name, p)| (*p, format!("imgconf-{run_id}-{name}")))
+            .map(|(name, p)| {
+                let name = if *p == Persona::Service {
+                    "owner"
+                } else {
+                    name
+                };
+                (*p, format!("imgconf-{run_id}-{name}"))
+            })
             .collect();
         Personas { projects }
     }
@@ -66,16 +80,16 @@ impl Personas {
         let Some(project) = self.project(p) else {
             return Vec::new();
         };
-        let roles = if p == Persona::Admin {
-            "admin,member,reader"
-        } else {
-            "member,reader"
+        let (roles, user) = match p {
+            Persona::Admin => ("admin,member,reader", format!("{project}-user")),
+            Persona::Service => ("member,reader,service", format!("{project}-service")),
+            _ => ("member,reader", format!("{project}-user")),
         };
         vec![
             ("X-Identity-Status".into(), "Confirmed".into()),
             ("X-Project-Id".into(), project.to_string()),
             ("X-Tenant-Id".into(), project.to_string()),
-            ("X-User-Id".into(), format!("{project}-user")),
+            ("X-User-Id".into(), user),
             ("X-Roles".into(), roles.into()),
         ]
     }
@@ -96,5 +110,9 @@ mod tests {
             .headers(Persona::Owner)
             .iter()
             .any(|(_, v)| v.contains("admin")));
+        assert_eq!(p.project(Persona::Service), p.project(Persona::Owner));
+        let s = p.headers(Persona::Service);
+        assert!(s.contains(&("X-Roles".into(), "member,reader,service".into())));
+        assert!(s.contains(&("X-User-Id".into(), "imgconf-r1-owner-service".into())));
     }
 }

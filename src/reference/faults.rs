@@ -191,6 +191,14 @@ impl Call {
         self.body = Bytes::from(v.to_string());
     }
 
+    /// Applies `f` to the JSON body, if it is JSON.
+    fn edit_json(&mut self, f: impl FnOnce(&mut Value)) {
+        if let Some(mut v) = self.json() {
+            f(&mut v);
+            self.set_json(&v);
+        }
+    }
+
     fn drop_query(&mut self, keys: &[&str]) {
         self.query.retain(|(k, _)| !keys.contains(&k.as_str()));
     }
@@ -293,6 +301,36 @@ fn status(call: &Call, reply: &mut Reply, method: Method, shape: &[&str], from: 
 const IMAGES: &[&str] = &["v2", "images"];
 const IMAGE: &[&str] = &["v2", "images", "*"];
 const TAG: &[&str] = &["v2", "images", "*", "tags", "*"];
+const IMAGE_TASKS: &[&str] = &["v2", "images", "*", "tasks"];
+const IMAGE_LOCATIONS: &[&str] = &["v2", "images", "*", "locations"];
+const TASKS: &[&str] = &["v2", "tasks"];
+const CACHE: &[&str] = &["v2", "cache"];
+const CACHE_ENTRY: &[&str] = &["v2", "cache", "*"];
+
+/// A JSON answer in the server's place.
+fn json_reply(status: StatusCode, body: &'static str) -> Reply {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Reply {
+        status,
+        headers,
+        body: Bytes::from(body),
+    }
+}
+
+/// Adds `role` to a trusted caller's roles (a caller without identity headers is left alone).
+fn add_role(c: &mut Call, role: &str) {
+    let roles = c
+        .headers
+        .get("x-roles")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(roles) = roles {
+        if let Ok(v) = HeaderValue::from_str(&format!("{roles},{role}")) {
+            c.headers.insert("x-roles", v);
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The faults.
@@ -1203,6 +1241,263 @@ pub static FAULTS: &[Fault] = &[
                 reply.body = Bytes::from(doc.to_string());
                 Some(reply)
             })
+        }),
+    },
+    // Tasks, locations and the image cache.
+    Fault {
+        name: "image-tasks-always-empty",
+        breaks: "an image's task list is always empty: imports and locations leave no task",
+        caught_by: &[
+            "tasks::image-tasks-show-the-import-task",
+            "tasks::admin-shows-the-import-task",
+            "locations::add-location-as-service-starts-a-location-import",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE_TASKS) && r.status == StatusCode::OK {
+                r.body = Bytes::from(r#"{"tasks": []}"#);
+            }
+        }),
+    },
+    Fault {
+        name: "image-tasks-never-404",
+        breaks: "the tasks of an unknown or unreadable image are an empty list instead of 404",
+        caught_by: &[
+            "tasks::image-tasks-of-unknown-image-is-404",
+            "tasks::image-tasks-of-another-projects-private-image-is-404",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE_TASKS) && r.status == StatusCode::NOT_FOUND {
+                *r = json_reply(StatusCode::OK, r#"{"tasks": []}"#);
+            }
+        }),
+    },
+    Fault {
+        name: "tasks-open-to-members",
+        breaks: "the admin-only tasks API serves project members",
+        caught_by: &[
+            "tasks::task-list-for-a-member-is-403",
+            "tasks::show-task-for-a-member-is-403",
+            "tasks::create-task-for-a-member-is-403",
+        ],
+        bend: Bend::Request(|c| {
+            if c.path.starts_with("/v2/tasks") {
+                add_role(c, "admin");
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "task-filters-unchecked",
+        breaks: "task list filters outside the schema's enums are ignored instead of refused",
+        caught_by: &["tasks::task-list-filters-outside-the-enums-are-400"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, TASKS) {
+                c.query.retain(|(k, v)| match k.as_str() {
+                    "status" => ["pending", "processing", "success", "failure"].contains(&v.as_str()),
+                    "type" => ["import", "api_image_import", "location_import"].contains(&v.as_str()),
+                    _ => true,
+                });
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "task-limit-ignored",
+        breaks: "the task list ignores `limit`",
+        caught_by: &["tasks::admin-task-list-honours-limit"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, TASKS) {
+                c.drop_query(&["limit"]);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "task-type-unchecked",
+        breaks: "a task of an unknown type is created instead of refused",
+        caught_by: &["tasks::create-task-with-unknown-type-is-400"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, TASKS) {
+                c.edit_json(|v| {
+                    let known = v["type"]
+                        .as_str()
+                        .is_some_and(|t| ["import", "api_image_import", "location_import"].contains(&t));
+                    if v["type"].is_string() && !known {
+                        v["type"] = "api_image_import".into();
+                    }
+                });
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "legacy-import-unfiltered",
+        breaks: "a legacy import task may download from the service's own host",
+        caught_by: &["tasks::legacy-import-from-a-loopback-url-is-400"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, TASKS) {
+                c.edit_json(|v| {
+                    if let Some(from) = v["input"]["import_from"].as_str() {
+                        v["input"]["import_from"] =
+                            from.replace("127.0.0.1", "203.0.113.1").into();
+                    }
+                });
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "task-schema-drops-failure",
+        breaks: "the task schemas leave `failure` out of the status enum",
+        caught_by: &[
+            "tasks::task-schema-has-the-documented-shape",
+            "tasks::tasks-schema-describes-a-list-of-tasks",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.path.starts_with("/v2/schemas/task") {
+                r.edit_json(|v| {
+                    for at in [
+                        "/properties/status/enum",
+                        "/properties/tasks/items/properties/status/enum",
+                    ] {
+                        if let Some(a) = v.pointer_mut(at).and_then(Value::as_array_mut) {
+                            a.retain(|s| s != "failure");
+                        }
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "location-body-unchecked",
+        breaks: "an add-location body without `url` or with bad validation data is accepted",
+        caught_by: &[
+            "locations::add-location-without-url-is-400",
+            "locations::add-location-hash-algo-without-value-is-400",
+            "locations::add-location-hash-value-that-is-not-hex-is-400",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, IMAGE_LOCATIONS) {
+                c.edit_json(|v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("validation_data");
+                        o.entry("url")
+                            .or_insert_with(|| "file:///imgconf-fault/none".into());
+                    }
+                });
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "location-added-to-active-image",
+        breaks: "adding a location to an image that is not queued is accepted instead of 409",
+        caught_by: &["locations::add-location-to-active-image-is-409"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, IMAGE_LOCATIONS) && r.status == StatusCode::CONFLICT {
+                *r = Reply::empty(StatusCode::ACCEPTED);
+            }
+        }),
+    },
+    Fault {
+        name: "locations-open-to-everyone",
+        breaks: "every project may add and list locations, as if it had the service role",
+        caught_by: &[
+            "locations::get-locations-as-owner-is-403",
+            "locations::add-location-by-another-project-is-403",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, IMAGE_LOCATIONS) || c.is(Method::POST, IMAGE_LOCATIONS) {
+                add_role(c, "service");
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "locations-always-empty",
+        breaks: "an image's locations are an empty list even when it has data",
+        caught_by: &["locations::get-locations-as-service-lists-where-the-data-is"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE_LOCATIONS) && r.status == StatusCode::OK {
+                r.body = Bytes::from("[]");
+            }
+        }),
+    },
+    Fault {
+        name: "cache-open-to-members",
+        breaks: "the admin-only cache API serves project members",
+        caught_by: &[
+            "cache::cache-calls-by-a-member-are-403",
+            "cache::clean-and-prune-are-for-administrators",
+        ],
+        bend: Bend::Request(|c| {
+            if c.path.starts_with("/v2/cache") {
+                add_role(c, "admin");
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "cache-queue-does-nothing",
+        breaks: "queueing an image for caching answers 202 whatever the image, and caches nothing",
+        caught_by: &[
+            "cache::queued-active-image-gets-cached",
+            "cache::queueing-an-image-without-data-is-400",
+            "cache::queueing-an-unknown-image-is-404",
+        ],
+        bend: Bend::Request(|c| {
+            (c.is(Method::PUT, CACHE_ENTRY)).then(|| Reply::empty(StatusCode::ACCEPTED))
+        }),
+    },
+    Fault {
+        name: "cache-entry-delete-does-nothing",
+        breaks: "deleting a cache entry answers 204 whatever the id, and removes nothing",
+        caught_by: &[
+            "cache::deleting-a-cache-entry-removes-the-image-from-the-cache",
+            "cache::deleting-the-cache-entry-of-an-unknown-image-is-404",
+        ],
+        bend: Bend::Request(|c| {
+            (c.is(Method::DELETE, CACHE_ENTRY)).then(|| Reply::empty(StatusCode::NO_CONTENT))
+        }),
+    },
+    Fault {
+        name: "cache-clear-ignores-target",
+        breaks: "clearing the cache ignores `x-image-cache-clear-target` and clears everything",
+        caught_by: &[
+            "cache::clearing-only-the-queue-keeps-cached-images",
+            "cache::clear-with-an-unknown-target-is-400",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::DELETE, CACHE) {
+                c.headers.remove("x-image-cache-clear-target");
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "cache-state-without-queue",
+        breaks: "the cache state has no `queued_images` list",
+        caught_by: &["cache::cache-state-lists-cached-and-queued-images"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, CACHE) {
+                r.remove_key("queued_images");
+            }
+        }),
+    },
+    Fault {
+        name: "prune-counts-as-strings",
+        breaks: "the prune answer gives its counts as strings",
+        caught_by: &["cache::prune-reports-what-it-removed"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::POST, &["v2", "cache", "prune"]) {
+                r.edit_json(|v| {
+                    if let Some(o) = v.as_object_mut() {
+                        for n in o.values_mut() {
+                            *n = n.to_string().into();
+                        }
+                    }
+                });
+            }
         }),
     },
 ];

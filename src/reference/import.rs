@@ -24,6 +24,7 @@ use super::errors::{ApiError, ApiResult};
 use super::policy;
 use super::request::{self, Ctx};
 use super::state::{now, AppState, Status};
+use super::tasks::Task;
 
 /// The import methods this server implements (and so advertises).
 pub const METHODS: [&str; 3] = ["glance-direct", "web-download", "copy-image"];
@@ -251,6 +252,14 @@ enum Work {
 /// `POST /v2/images/{id}/import`.
 pub async fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     let request = parse_body(ctx)?;
+    let input = json!({
+        "image_id": id,
+        "import_req": {"method": {"name": request.method}},
+        "backend": match &request.targets {
+            Targets::Named(stores) => json!(stores),
+            Targets::All => json!(app.options.stores),
+        },
+    });
     match start(app, ctx, id, request)? {
         Work::Done => {}
         Work::Download(uri, stores) => {
@@ -258,7 +267,36 @@ pub async fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> 
             finish_download(app, id, fetched, stores);
         }
     }
+    record_task(app, ctx, id, input);
     Ok(accepted())
+}
+
+/// The import is recorded as an `api_image_import` task of the caller's project (B271); a
+/// caller without a project cannot own one (Glance answers such an import with 500). It has
+/// succeeded when the image ended active.
+fn record_task(app: &AppState, ctx: &Ctx, id: &str, input: Value) {
+    if ctx.caller.project.is_none() {
+        return;
+    }
+    let mut store = app.store();
+    let active = store
+        .get_live_mut(id)
+        .is_some_and(|i| i.status == Status::Active);
+    let (status, message) = if active {
+        ("success", "")
+    } else {
+        ("failure", "the imported data was refused")
+    };
+    let task = Task::finished(
+        ctx,
+        "api_image_import",
+        Some(id),
+        input,
+        status,
+        json!({"image_id": id}),
+        message,
+    );
+    store.tasks.push(task);
 }
 
 /// The checks in Glance's order (B263, B268, B270): image, status for the method, formats,

@@ -8,6 +8,7 @@
 //! Every call to [`router`] gets its own, fresh state; nothing is global.
 
 mod actions;
+mod cache;
 mod data;
 mod errors;
 pub mod faults;
@@ -17,6 +18,7 @@ mod images;
 mod import;
 mod inspect;
 mod list;
+mod locations;
 mod members;
 mod metadefs;
 mod patch;
@@ -27,6 +29,7 @@ mod routes;
 mod schemas;
 mod state;
 mod tags;
+mod tasks;
 mod versions;
 mod view;
 

@@ -20,7 +20,9 @@ use super::errors::{self, ApiError, ApiResult};
 use super::request::{self, percent_decode, Ctx};
 use super::schemas::{self, SchemaName};
 use super::state::AppState;
-use super::{actions, images, import, list, members, metadefs, tags, versions};
+use super::{
+    actions, cache, images, import, list, locations, members, metadefs, tags, tasks, versions,
+};
 
 /// Largest request body read into memory.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -61,6 +63,22 @@ pub enum Route {
     BadTag,
     /// Metadata definitions and their schemas (`/v2/metadefs/…`, `/v2/schemas/metadefs/…`).
     Metadef(metadefs::MdRoute),
+    /// `/v2/images/{id}/tasks` (2.12).
+    ImageTasks(String),
+    /// `/v2/images/{id}/locations` (2.17).
+    ImageLocations(String),
+    /// `/v2/tasks`.
+    Tasks,
+    /// `/v2/tasks/{id}`.
+    Task(String),
+    /// `/v2/cache` (2.14).
+    Cache,
+    /// `/v2/cache/{image_id}`.
+    CacheEntry(String),
+    /// `/v2/cache/clean` (2.18).
+    CacheClean,
+    /// `/v2/cache/prune` (2.18).
+    CachePrune,
 }
 
 impl Route {
@@ -84,6 +102,13 @@ impl Route {
             Route::ImageAction(..) => Some("POST"),
             Route::ImageMembers(_) => Some("GET, POST"),
             Route::ImageMember(..) => Some("GET, PUT, DELETE"),
+            Route::ImageTasks(_) => Some("GET"),
+            Route::ImageLocations(_) => Some("GET, POST"),
+            Route::Tasks => Some("GET, POST"),
+            Route::Task(_) => Some("GET"),
+            Route::Cache => Some("GET, DELETE"),
+            Route::CacheEntry(_) => Some("DELETE, PUT"),
+            Route::CacheClean | Route::CachePrune => Some("POST"),
             _ => None,
         }
     }
@@ -169,6 +194,18 @@ pub fn resolve(path: &str) -> Route {
         ["images", id, "file"] if !id.is_empty() => {
             decode(id).map_or(Route::NotFound, Route::ImageFile)
         }
+        ["images", id, "tasks"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageTasks)
+        }
+        ["images", id, "locations"] if !id.is_empty() => {
+            decode(id).map_or(Route::NotFound, Route::ImageLocations)
+        }
+        ["tasks"] => Route::Tasks,
+        ["tasks", id] if !id.is_empty() => decode(id).map_or(Route::NotFound, Route::Task),
+        ["cache"] => Route::Cache,
+        ["cache", "clean"] => Route::CacheClean,
+        ["cache", "prune"] => Route::CachePrune,
+        ["cache", id] if !id.is_empty() => decode(id).map_or(Route::NotFound, Route::CacheEntry),
         ["images", id, "actions", action] if !id.is_empty() => {
             match (decode(id), Action::parse(action)) {
                 (Some(id), Some(action)) => Route::ImageAction(id, action),
@@ -280,6 +317,18 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::ImageMember(id, m) if *method == Method::GET => members::show(app, ctx, id, m),
         Route::ImageMember(id, m) if *method == Method::PUT => members::update(app, ctx, id, m),
         Route::ImageMember(id, m) if *method == Method::DELETE => members::delete(app, ctx, id, m),
+        Route::ImageTasks(id) if *method == Method::GET => tasks::image_tasks(app, ctx, id),
+        Route::ImageLocations(id) if *method == Method::GET => locations::list(app, ctx, id),
+        Route::ImageLocations(id) if *method == Method::POST => locations::add(app, ctx, id),
+        Route::Tasks if *method == Method::GET => tasks::list(app, ctx),
+        Route::Tasks if *method == Method::POST => tasks::create(app, ctx),
+        Route::Task(id) if *method == Method::GET => tasks::show(app, ctx, id),
+        Route::Cache if *method == Method::GET => cache::state(app, ctx),
+        Route::Cache if *method == Method::DELETE => cache::clear(app, ctx),
+        Route::CacheEntry(id) if *method == Method::PUT => cache::queue(app, ctx, id),
+        Route::CacheEntry(id) if *method == Method::DELETE => cache::delete_entry(app, ctx, id),
+        Route::CacheClean if *method == Method::POST => cache::clean(ctx),
+        Route::CachePrune if *method == Method::POST => cache::prune(ctx),
         Route::BadTag if *method == Method::PUT || *method == Method::DELETE => Err(
             ApiError::bad_request("The tag is not valid percent-encoded UTF-8."),
         ),
@@ -340,5 +389,19 @@ mod tests {
             Route::Schema(SchemaName::Image)
         );
         assert_eq!(resolve("/v2/schemas/bogus"), Route::NotFound);
+        assert_eq!(resolve("/v2/tasks"), Route::Tasks);
+        assert_eq!(resolve("/v2/tasks/t1"), Route::Task("t1".into()));
+        assert_eq!(
+            resolve("/v2/images/abc/tasks"),
+            Route::ImageTasks("abc".into())
+        );
+        assert_eq!(
+            resolve("/v2/images/abc/locations"),
+            Route::ImageLocations("abc".into())
+        );
+        assert_eq!(resolve("/v2/cache"), Route::Cache);
+        assert_eq!(resolve("/v2/cache/clean"), Route::CacheClean);
+        assert_eq!(resolve("/v2/cache/prune"), Route::CachePrune);
+        assert_eq!(resolve("/v2/cache/abc"), Route::CacheEntry("abc".into()));
     }
 }

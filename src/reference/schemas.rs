@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 const IMAGE: &str = include_str!("schemas/image.json");
 const MEMBER: &str = include_str!("schemas/member.json");
+const TASK: &str = include_str!("schemas/task.json");
 
 /// The served schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub enum SchemaName {
     Images,
     Member,
     Members,
+    Task,
+    Tasks,
 }
 
 impl SchemaName {
@@ -25,6 +28,8 @@ impl SchemaName {
             "images" => Some(SchemaName::Images),
             "member" => Some(SchemaName::Member),
             "members" => Some(SchemaName::Members),
+            "task" => Some(SchemaName::Task),
+            "tasks" => Some(SchemaName::Tasks),
             _ => None,
         }
     }
@@ -72,6 +77,31 @@ pub fn members(member: &Value) -> Value {
     })
 }
 
+/// The task schema (B032), shaped like the one Glance 33 serves.
+pub fn task() -> Value {
+    serde_json::from_str(TASK).expect("schemas/task.json is valid JSON")
+}
+
+/// The tasks collection schema: list items leave out `input`, `result` and `message` (B032).
+pub fn tasks() -> Value {
+    let mut item = task();
+    if let Some(props) = item["properties"].as_object_mut() {
+        for key in ["input", "result", "message"] {
+            props.remove(key);
+        }
+    }
+    json!({
+        "name": "tasks",
+        "properties": {
+            "tasks": {"type": "array", "items": item},
+            "schema": {"type": "string"},
+        },
+        "links": [
+            {"rel": "describedby", "href": "{schema}"},
+        ],
+    })
+}
+
 /// The document for `name`.
 pub fn document(name: SchemaName, image_schema: &Value) -> Value {
     match name {
@@ -79,6 +109,8 @@ pub fn document(name: SchemaName, image_schema: &Value) -> Value {
         SchemaName::Images => images(image_schema),
         SchemaName::Member => member(),
         SchemaName::Members => members(&member()),
+        SchemaName::Task => task(),
+        SchemaName::Tasks => tasks(),
     }
 }
 

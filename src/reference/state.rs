@@ -43,6 +43,10 @@ impl AppState {
 pub struct Store {
     images: HashMap<String, Image>,
     next_seq: u64,
+    /// Tasks in creation order (B271–B274); they outlive their images, as on Glance.
+    pub tasks: Vec<super::tasks::Task>,
+    /// The image cache (B278).
+    pub cache: super::cache::Cache,
 }
 
 impl Store {

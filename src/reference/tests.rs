@@ -320,3 +320,109 @@ async fn upload_then_deactivate_and_reactivate() {
     assert_eq!(resp.headers()["content-md5"], "XrY7u+Ae7tCTyyK7j1rNww==");
     server.shutdown().await;
 }
+
+/// Admin headers of one project, as trusted identity headers.
+fn admin(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.header("x-identity-status", "Confirmed")
+        .header("x-project-id", "p1")
+        .header("x-user-id", "u1")
+        .header("x-roles", "admin,member")
+}
+
+#[tokio::test]
+async fn imports_make_tasks_that_page_and_cache_entries_outlive_images() {
+    let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+        .await
+        .unwrap();
+    let base = server.base_url();
+    let http = Client::new();
+
+    // Three glance-direct imports by project p1: three tasks.
+    let mut images = Vec::new();
+    for _ in 0..3 {
+        let resp = admin(http.post(format!("{base}/v2/images")))
+            .json(&json!({"disk_format": "raw", "container_format": "bare"}))
+            .send()
+            .await
+            .unwrap();
+        let id = body(resp).await["id"].as_str().unwrap().to_string();
+        let resp = admin(http.put(format!("{base}/v2/images/{id}/stage")))
+            .header("content-type", "application/octet-stream")
+            .body("data")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let resp = admin(http.post(format!("{base}/v2/images/{id}/import")))
+            .json(&json!({"method": {"name": "glance-direct"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        images.push(id);
+    }
+    let tasks = body(
+        admin(http.get(format!("{base}/v2/images/{}/tasks", images[0])))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(tasks["tasks"][0]["owner"], "p1");
+    assert_eq!(tasks["tasks"][0]["deleted"], false);
+
+    // Two pages of two walk all three tasks once, newest first; the last has no `next`.
+    let mut seen = Vec::new();
+    let mut next = Some("/v2/tasks?limit=2".to_string());
+    while let Some(path) = next.take() {
+        let page = body(
+            admin(http.get(format!("{base}{path}")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        for t in page["tasks"].as_array().unwrap() {
+            assert!(t.get("input").is_none(), "list items carry no input");
+            seen.push(t["id"].as_str().unwrap().to_string());
+        }
+        next = page["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen.len(), 3);
+    let resp = http.get(format!("{base}/v2/tasks")).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "noauth has no admin role"
+    );
+
+    // Cache an image, delete the image: the entry stays until it is deleted itself.
+    let id = &images[1];
+    let resp = admin(http.put(format!("{base}/v2/cache/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let resp = admin(http.delete(format!("{base}/v2/images/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let state = body(
+        admin(http.get(format!("{base}/v2/cache")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(state["cached_images"][0]["image_id"], id.as_str());
+    assert_eq!(state["cached_images"][0]["size"], 4);
+    for expected in [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND] {
+        let resp = admin(http.delete(format!("{base}/v2/cache/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), expected);
+    }
+    server.shutdown().await;
+}
