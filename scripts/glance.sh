@@ -213,6 +213,13 @@ cmd_start() {
   say "db_sync ($db)"
   OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/glance-manage" --config-dir "$dir" db_sync \
     >"$dir/db_sync.log" 2>&1 || { tail -n 30 "$dir/db_sync.log" >&2; die "db_sync failed"; }
+  # The standard metadata definitions, as deployments load them: the resource types cases
+  # associate with (OS::Glance::Image…) then exist before any case runs. Without them the first
+  # two cases to associate one at the same moment both try to create it, and one gets 409.
+  say "db_load_metadefs"
+  OS_GLANCE_CONFIG_DIR=$dir "$VENV/bin/glance-manage" --config-dir "$dir" db_load_metadefs \
+    "$VENV/etc/glance/metadefs" >"$dir/db_load_metadefs.log" 2>&1 ||
+    { tail -n 30 "$dir/db_load_metadefs.log" >&2; die "db_load_metadefs failed"; }
 
   port=${port:-$(free_port)}
   ep="http://127.0.0.1:$port"
