@@ -447,6 +447,7 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
         let options = ServerOptions {
             faults,
             latency: Duration::from_millis(args.latency_ms),
+            max_image_bytes: args.max_image_bytes,
         };
         let server = match reference::start(args.listen, options).await {
             Ok(s) => s,

@@ -157,4 +157,8 @@ pub struct ServeArgs {
     /// Milliseconds to wait before answering each request (a slow server, for tests).
     #[arg(long, env = "IMGCONF_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Largest image data accepted, in bytes (more is refused with 413). Data is kept in
+    /// memory: raise it only as far as the machine's memory allows (benchmarks use 1 GiB).
+    #[arg(long, env = "IMGCONF_MAX_IMAGE_BYTES", default_value_t = crate::reference::DEFAULT_MAX_IMAGE_BYTES)]
+    pub max_image_bytes: usize,
 }

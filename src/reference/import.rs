@@ -59,7 +59,7 @@ pub fn info_stores(ctx: &Ctx) -> ApiResult<Response> {
 }
 
 /// `GET /v2/info/stores/detail`: administrators only (`stores_info_detail` is `role:admin`).
-pub fn info_stores_detail(ctx: &Ctx) -> ApiResult<Response> {
+pub fn info_stores_detail(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     ctx.reject_body()?;
     if !ctx.caller.has_role("admin") {
         return Err(ApiError::forbidden(
@@ -74,7 +74,7 @@ pub fn info_stores_detail(ctx: &Ctx) -> ApiResult<Response> {
             "description": STORE_DESCRIPTION,
             "default": true,
             "weight": 0,
-            "properties": {"max_image_bytes": data::MAX_IMAGE_BYTES},
+            "properties": {"max_image_bytes": app.options.max_image_bytes},
         }]}),
     ))
 }

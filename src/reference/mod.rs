@@ -9,6 +9,7 @@
 
 mod actions;
 mod data;
+pub use data::DEFAULT_MAX_IMAGE_BYTES;
 mod errors;
 pub mod faults;
 mod identity;
@@ -38,13 +39,26 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Switches of the reference server. Empty for now; switchable faults come later.
-#[derive(Clone, Debug, Default)]
+/// Switches of the reference server.
+#[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// Faults switched on: the server then breaks the rules they name (see [`faults`]).
     pub faults: faults::Faults,
     /// Added before every answer: a slow server, for tests of timeouts and interruption.
     pub latency: std::time::Duration,
+    /// Largest image (and staged) data accepted; more is refused with 413. Data is held in
+    /// memory, so the default is small; benchmarks raise it.
+    pub max_image_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            faults: Default::default(),
+            latency: Default::default(),
+            max_image_bytes: data::DEFAULT_MAX_IMAGE_BYTES,
+        }
+    }
 }
 
 /// An axum router serving the Images v2 API from a fresh in-memory store.

@@ -249,7 +249,7 @@ fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
         Route::Info(doc) if *method == Method::GET => match doc {
             InfoDoc::Import => import::info_import(ctx),
             InfoDoc::Stores => import::info_stores(ctx),
-            InfoDoc::StoresDetail => import::info_stores_detail(ctx),
+            InfoDoc::StoresDetail => import::info_stores_detail(app, ctx),
             InfoDoc::Usage => import::info_usage(ctx),
         },
         Route::ImageAction(id, action) if *method == Method::POST => {

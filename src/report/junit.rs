@@ -70,7 +70,11 @@ pub fn render(
             seconds(c.ms)
         );
         x.push_str("    <properties>\n");
-        for (name, value) in [("run_id", run_id), ("endpoint", endpoint), ("profile", profile)] {
+        for (name, value) in [
+            ("run_id", run_id),
+            ("endpoint", endpoint),
+            ("profile", profile),
+        ] {
             let _ = writeln!(
                 x,
                 "      <property name=\"{name}\" value=\"{}\"/>",
@@ -102,9 +106,7 @@ fn testcase(x: &mut String, r: &CaseResult) {
         Verdict::Error => Some(("error", Some("harness error"))),
     };
     if let Some((tag, kind)) = outcome {
-        let kind = kind
-            .map(|k| format!(" type=\"{k}\""))
-            .unwrap_or_default();
+        let kind = kind.map(|k| format!(" type=\"{k}\"")).unwrap_or_default();
         let text = if r.verdict == Verdict::Skip {
             String::new()
         } else {
@@ -118,7 +120,10 @@ fn testcase(x: &mut String, r: &CaseResult) {
     }
     // What the case proves and where that is documented: the format has no per-testcase
     // properties, and CI servers show system-out next to the case.
-    let mut out = format!("proves: {}\nspec: {} — {}\n", r.proves, r.document, r.section);
+    let mut out = format!(
+        "proves: {}\nspec: {} — {}\n",
+        r.proves, r.document, r.section
+    );
     if !r.behaviours.is_empty() {
         let _ = writeln!(out, "behaviours: {}", r.behaviours.join(", "));
     }
@@ -186,7 +191,10 @@ mod tests {
 
     #[test]
     fn control_characters_and_markup_are_escaped() {
-        assert_eq!(text("a<b>&\u{0}\u{1b}\tc\n"), "a&lt;b&gt;&amp;\\u{0}\\u{1b}\tc\n");
+        assert_eq!(
+            text("a<b>&\u{0}\u{1b}\tc\n"),
+            "a&lt;b&gt;&amp;\\u{0}\\u{1b}\tc\n"
+        );
         assert_eq!(attr("\"x\"\ny\r"), "&quot;x&quot;&#10;y&#13;");
         assert_eq!(text("\u{FFFE}é😀"), "\\u{fffe}é😀");
     }
