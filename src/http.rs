@@ -415,6 +415,12 @@ impl Target {
 
     fn transport(&self, url: &str, e: &reqwest::Error) -> TransportError {
         let reason = error_chain(e);
+        if let Some(cause) = connect_cause(e, url.starts_with("https:")) {
+            return TransportError::Connect {
+                url: url.to_string(),
+                reason: format!("{cause}: {reason}"),
+            };
+        }
         if e.is_timeout() {
             TransportError::Timeout {
                 url: url.to_string(),
@@ -434,9 +440,39 @@ impl Target {
     }
 }
 
-/// The error and its causes in one line ("error sending request: connection refused").
+/// What kind of connection failure `e` is, in words, when it is one a reader should not have to
+/// decode from the error chain: the host name did not resolve, or TLS could not be set up.
+fn connect_cause(e: &reqwest::Error, https: bool) -> Option<&'static str> {
+    if !e.is_connect() {
+        return None;
+    }
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        if c.to_string().starts_with("dns error") {
+            return Some("DNS lookup failed");
+        }
+        // hyper-rustls reports a TLS failure (a peer that does not speak TLS, a certificate
+        // that is not trusted) as an I/O error of kind InvalidData or Other around rustls's
+        // error; TCP failures (refused, reset) are plain I/O errors with their own kinds.
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::{InvalidData, Other};
+            if https && io.get_ref().is_some() && matches!(io.kind(), InvalidData | Other) {
+                return Some("TLS handshake failed");
+            }
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// The error and its causes in one line ("client error (Connect): connection refused"); the
+/// request's URL, which every message already names, is left out.
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
+    let top = e.to_string();
+    let mut parts = Vec::new();
+    if !top.starts_with("error sending request for url") {
+        parts.push(top);
+    }
     let mut cur = e.source();
     while let Some(c) = cur {
         let s = c.to_string();
@@ -444,6 +480,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
             parts.push(s);
         }
         cur = c.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
     }
     parts.join(": ")
 }

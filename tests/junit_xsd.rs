@@ -122,7 +122,10 @@ fn every_junit_report_validates_against_the_junit_schema() {
     );
     assert_eq!(code, Some(101));
     let xml = validate(&junit);
-    assert!(xml.contains("<failure type=\"conformance failure\""), "{xml}");
+    assert!(
+        xml.contains("<failure type=\"conformance failure\""),
+        "{xml}"
+    );
     assert!(xml.contains("expected deviation: the self-test"), "{xml}");
 
     // Harness errors and failures whose evidence holds control bytes and markup.
@@ -143,8 +146,14 @@ fn every_junit_report_validates_against_the_junit_schema() {
     assert_eq!(code, Some(101));
     let xml = validate(&junit);
     assert!(xml.contains("<error type=\"harness error\""), "{xml}");
-    assert!(xml.contains("<failure type=\"conformance failure\""), "{xml}");
-    assert!(xml.contains("\\u{1b}"), "control bytes are shown, not written: {xml}");
+    assert!(
+        xml.contains("<failure type=\"conformance failure\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("\\u{1b}"),
+        "control bytes are shown, not written: {xml}"
+    );
 
     // Rendered again from a saved results.json.
     let again = d.join("again.xml");
