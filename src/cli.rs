@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Run only the cases that failed or errored in this earlier results.json.
     #[arg(long, env = "IMGCONF_RERUN_FAILED")]
     pub rerun_failed: Option<PathBuf>,
+    /// No live progress line on the terminal (it is drawn only when stderr is a terminal, never
+    /// into pipes, files or reports, and not with --quiet).
+    #[arg(long, env = "IMGCONF_NO_PROGRESS")]
+    pub no_progress: bool,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
