@@ -16,7 +16,7 @@ REPLAY=$(ls -t target/release/deps/replay-* | grep -v '\.d$' | head -1)
 BIN=target/release/imgconf
 OUT=$(mktemp -d)
 SERVER=
-trap '[[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null; rm -rf "$OUT"' EXIT
+trap '[[ -z $SERVER ]] || kill "$SERVER" 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -47,7 +47,7 @@ serve() {
   EP=http://127.0.0.1:$port
   until curl -s -o /dev/null "$EP/"; do sleep 0.1; done
 }
-stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
+stop() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=; }
 
 # Requests per second: the whole suite against `imgconf serve`, then the same recorded requests
 # sent by a plain reqwest loop (benches/replay.rs) with as many in flight, on a fresh server.
@@ -59,13 +59,14 @@ for threads in 1 2 8; do
     --report-dir "$OUT/rps$threads" --junit "$OUT/rps$threads.xml" >/dev/null 2>&1 || true
   wall=$(( $(ms) - t0 ))
   stop
-  n=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(sum(len(s["exchanges"]) for c in r["cases"] for s in c["steps"]))' "$OUT/rps$threads/results.json")
+  read -r n run_ms < <(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(sum(len(s["exchanges"]) for c in r["cases"] for s in c["steps"]), r["run"]["duration_ms"])' "$OUT/rps$threads/results.json")
   serve
   base=$("$REPLAY" "$OUT/rps$threads/results.json" "$threads")
   stop
   harness_rps=$(( n * 1000 / wall ))
   base_rps=$(echo "$base" | sed 's/.*requests\/s //')
-  echo "requests/s, --test-threads $threads: harness $harness_rps ($n recorded requests in $wall ms, checks and clean-up included); plain reqwest loop: $base; ratio $(awk -v a="$harness_rps" -v b="$base_rps" 'BEGIN{printf "%.2f", a/b}')"
+  cases_rps=$(( n * 1000 / (run_ms > 0 ? run_ms : 1) ))
+  echo "requests/s, --test-threads $threads: harness $harness_rps over the process's $wall ms (start-up, discovery and reports included), $cases_rps over the $run_ms ms of cases (checks and clean-up included), $n recorded requests; plain reqwest loop: $base; ratio $(awk -v a="$cases_rps" -v b="$base_rps" 'BEGIN{printf "%.2f", a/b}') (cases) / $(awk -v a="$harness_rps" -v b="$base_rps" 'BEGIN{printf "%.2f", a/b}') (process)"
 done
 
 # 1 GiB upload + download through the streaming steps (benches/cases/image-data-1gib.yaml:
