@@ -14,6 +14,12 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 export IMGCONF_REQUIRE_BROWSER=1
+# Every junit.xml is validated against the JUnit schema with xmllint; fail, don't skip.
+if ! command -v xmllint >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null
+fi
+export IMGCONF_REQUIRE_XSD=1
 
 cargo build --release "${locked[@]}"
 cargo test --release "${locked[@]}"

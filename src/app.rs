@@ -222,6 +222,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
     let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
     let interrupted = watch_interrupts(&runtime);
+    let progress =
+        crate::progress::Progress::start(selected, !args.no_progress && !args.libtest.quiet);
     let trials = suite
         .cases
         .iter()
@@ -236,7 +238,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             let stop = stop.clone();
             let fail_fast = args.fail_fast;
             let interrupted = interrupted.clone();
+            let progress = progress.counter.clone();
             Trial::ignorable_test(case.id.clone(), move || {
+                let mut count = progress.on_drop();
                 if interrupted.load(Ordering::SeqCst) {
                     return Ok(Completion::ignored_with("not run: the run was interrupted"));
                 }
@@ -254,6 +258,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                 }
                 profile.apply(&mut result);
                 let outcome = trial_outcome(&result);
+                count.failed(outcome.is_err());
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -262,7 +267,13 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             })
         })
         .collect();
-    let conclusion = libtest_mimic::run(&args.libtest, trials);
+    let mut libtest = args.libtest.clone();
+    if progress.routes_stdout() && libtest.color.is_none() {
+        // stdout reaches the terminal through the progress relay's pipe: keep its colours.
+        libtest.color = Some(libtest_mimic::ColorSetting::Always);
+    }
+    let conclusion = libtest_mimic::run(&libtest, trials);
+    progress.finish();
 
     // Whatever a case could not delete (or a panicking case left) goes now.
     let leftovers = runtime.block_on(ctx.tracker.delete(&ctx.target, None));
@@ -506,6 +517,7 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
             faults,
             latency: Duration::from_millis(args.latency_ms),
             stores,
+            max_image_bytes: args.max_image_bytes,
         };
         let server = match reference::start(args.listen, options).await {
             Ok(s) => s,

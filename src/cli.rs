@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// Run only the cases that failed or errored in this earlier results.json.
     #[arg(long, env = "IMGCONF_RERUN_FAILED")]
     pub rerun_failed: Option<PathBuf>,
+    /// No live progress line on the terminal (it is drawn only when stderr is a terminal, never
+    /// into pipes, files or reports, and not with --quiet).
+    #[arg(long, env = "IMGCONF_NO_PROGRESS")]
+    pub no_progress: bool,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
@@ -176,4 +180,8 @@ pub struct ServeArgs {
     /// single-store server).
     #[arg(long, env = "IMGCONF_STORES", value_delimiter = ',')]
     pub stores: Vec<String>,
+    /// Largest image data accepted, in bytes (more is refused with 413). Data is kept in
+    /// memory: raise it only as far as the machine's memory allows (benchmarks use 1 GiB).
+    #[arg(long, env = "IMGCONF_MAX_IMAGE_BYTES", default_value_t = crate::reference::DEFAULT_MAX_IMAGE_BYTES)]
+    pub max_image_bytes: usize,
 }

@@ -105,6 +105,77 @@ impl Hashing {
     }
 }
 
+/// Chunks in flight to each hashing thread: bounds memory (a chunk is at most a few hundred
+/// KiB) while letting the network run ahead of the digests.
+const HASH_QUEUE: usize = 32;
+
+/// Feeds a large body's chunks to MD5 and SHA-512, each on its own blocking thread: the two
+/// digests in a row cost more CPU than receiving the bytes, so in line they would set the pace
+/// of a download. Chunks are shared (`Bytes`), not copied. Dropping the feeder (or
+/// [`Feeder::close`]) ends the input; [`Digesting::finish`] then gives the digest of what was fed.
+struct Feeder {
+    md5: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    sha512: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    size: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+struct Digesting {
+    md5: tokio::task::JoinHandle<[u8; 16]>,
+    sha512: tokio::task::JoinHandle<Vec<u8>>,
+    size: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+fn parallel_hashing() -> (Feeder, Digesting) {
+    use sha2::Digest as _;
+    let (md5_tx, mut md5_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(HASH_QUEUE);
+    let (sha_tx, mut sha_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(HASH_QUEUE);
+    let md5 = tokio::task::spawn_blocking(move || {
+        let mut h = md5::Md5::new();
+        while let Some(c) = md5_rx.blocking_recv() {
+            h.update(&c);
+        }
+        h.finalize().into()
+    });
+    let sha512 = tokio::task::spawn_blocking(move || {
+        let mut h = sha2::Sha512::new();
+        while let Some(c) = sha_rx.blocking_recv() {
+            h.update(&c);
+        }
+        h.finalize().to_vec()
+    });
+    let size = std::sync::Arc::default();
+    (
+        Feeder {
+            md5: md5_tx,
+            sha512: sha_tx,
+            size: std::sync::Arc::clone(&size),
+        },
+        Digesting { md5, sha512, size },
+    )
+}
+
+impl Feeder {
+    async fn update(&self, chunk: bytes::Bytes) {
+        self.size
+            .fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        // A send fails only if a hashing thread died; `finish` reports that.
+        let _ = self.md5.send(chunk.clone()).await;
+        let _ = self.sha512.send(chunk).await;
+    }
+}
+
+impl Digesting {
+    async fn finish(self) -> Digest {
+        let md5 = self.md5.await.map(hex::encode).unwrap_or_default();
+        let sha512 = self.sha512.await.map(hex::encode).unwrap_or_default();
+        Digest {
+            size: self.size.load(std::sync::atomic::Ordering::Relaxed),
+            md5,
+            sha512,
+        }
+    }
+}
+
 impl Received {
     /// Size and hashes of the whole body.
     pub fn digest(&self) -> Digest {
@@ -132,29 +203,32 @@ pub enum Outgoing {
 
 const CHUNK: usize = 64 * 1024;
 
-/// The generated body as a stream of chunks, hashed as it goes out.
+/// The generated body as a stream of chunks, hashed as it goes out. The feeder sits behind a
+/// shared slot so that the sender can end the input once the exchange is over, even if the
+/// client still holds the body.
 fn generated(
     size: u64,
     seed: u64,
-    hashing: std::sync::Arc<std::sync::Mutex<Hashing>>,
+    feeder: std::sync::Arc<tokio::sync::Mutex<Option<Feeder>>>,
 ) -> reqwest::Body {
     // xorshift64* (diskimage::fill): cheap, deterministic for a seed, and not compressible.
-    let mut state = seed | 1;
-    let mut left = size;
-    let chunks = futures_util::stream::iter(std::iter::from_fn(move || {
-        if left == 0 {
-            return None;
+    let state = (seed | 1, size);
+    let chunks = futures_util::stream::unfold(state, move |(mut state, left)| {
+        let feeder = feeder.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let n = left.min(CHUNK as u64) as usize;
+            let mut buf = Vec::with_capacity(n);
+            crate::diskimage::fill(&mut state, &mut buf, n);
+            let buf = bytes::Bytes::from(buf);
+            if let Some(f) = feeder.lock().await.as_ref() {
+                f.update(buf.clone()).await;
+            }
+            Some((Ok::<_, std::io::Error>(buf), (state, left - n as u64)))
         }
-        let n = left.min(CHUNK as u64) as usize;
-        let mut buf = Vec::with_capacity(n);
-        crate::diskimage::fill(&mut state, &mut buf, n);
-        left -= n as u64;
-        hashing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .update(&buf);
-        Some(Ok::<_, std::io::Error>(bytes::Bytes::from(buf)))
-    }));
+    });
     reqwest::Body::wrap_stream(chunks)
 }
 
@@ -240,8 +314,7 @@ impl Target {
         for (n, v) in headers {
             req = req.header(n, v);
         }
-        let hashing = std::sync::Arc::new(std::sync::Mutex::new(Hashing::default()));
-        let mut generated_body = false;
+        let mut generated_body = None;
         match body {
             None => {}
             Some(Outgoing::Bytes(b)) => {
@@ -251,17 +324,20 @@ impl Target {
             }
             Some(Outgoing::Generated { size, seed }) => {
                 sent.body = Some(format!("[{size} generated bytes, seed {seed}]"));
-                generated_body = true;
+                let (feeder, digesting) = parallel_hashing();
+                let slot = std::sync::Arc::new(tokio::sync::Mutex::new(Some(feeder)));
                 req = req
                     .header(reqwest::header::CONTENT_LENGTH, size)
-                    .body(generated(size, seed, hashing.clone()));
+                    .body(generated(size, seed, slot.clone()));
+                generated_body = Some((slot, digesting));
             }
         }
         let started = Instant::now();
         let result = self.receive(req, url, started, stream).await;
-        if generated_body {
-            let h = std::mem::take(&mut *hashing.lock().unwrap_or_else(|e| e.into_inner()));
-            sent.digest = Some(h.finish());
+        if let Some((slot, digesting)) = generated_body {
+            // What was sent, also when the target answered before reading it all.
+            slot.lock().await.take();
+            sent.digest = Some(digesting.finish().await);
         }
         (sent, result)
     }
@@ -287,27 +363,38 @@ impl Target {
             }
         }
         let mut bytes = Vec::new();
-        let mut hashing = Hashing::default();
+        let (feeder, digesting) = match stream {
+            true => {
+                let (f, d) = parallel_hashing();
+                (Some(f), Some(d))
+            }
+            false => (None, None),
+        };
         let mut complete = true;
         let mut chunks = resp.bytes_stream();
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| self.transport(url, &e))?;
-            if stream {
-                hashing.update(&chunk);
-            }
             if complete && bytes.len() + chunk.len() <= self.config.max_body {
                 bytes.extend_from_slice(&chunk);
             } else if stream {
                 // Keep what evidence needs; the digest has the rest.
                 bytes.truncate(EVIDENCE_BYTES);
+                bytes.shrink_to_fit();
                 complete = false;
             } else {
                 return Err(TransportError::TooLarge {
                     limit: self.config.max_body,
                 });
             }
+            if let Some(f) = &feeder {
+                f.update(chunk).await;
+            }
         }
-        let streamed = stream.then(|| hashing.finish());
+        drop(feeder);
+        let streamed = match digesting {
+            Some(d) => Some(d.finish().await),
+            None => None,
+        };
         Ok(Received {
             status,
             headers,
@@ -321,6 +408,12 @@ impl Target {
 
     fn transport(&self, url: &str, e: &reqwest::Error) -> TransportError {
         let reason = error_chain(e);
+        if let Some(cause) = connect_cause(e, url.starts_with("https:")) {
+            return TransportError::Connect {
+                url: url.to_string(),
+                reason: format!("{cause}: {reason}"),
+            };
+        }
         if e.is_timeout() {
             TransportError::Timeout {
                 url: url.to_string(),
@@ -340,9 +433,39 @@ impl Target {
     }
 }
 
-/// The error and its causes in one line ("error sending request: connection refused").
+/// What kind of connection failure `e` is, in words, when it is one a reader should not have to
+/// decode from the error chain: the host name did not resolve, or TLS could not be set up.
+fn connect_cause(e: &reqwest::Error, https: bool) -> Option<&'static str> {
+    if !e.is_connect() {
+        return None;
+    }
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        if c.to_string().starts_with("dns error") {
+            return Some("DNS lookup failed");
+        }
+        // hyper-rustls reports a TLS failure (a peer that does not speak TLS, a certificate
+        // that is not trusted) as an I/O error of kind InvalidData or Other around rustls's
+        // error; TCP failures (refused, reset) are plain I/O errors with their own kinds.
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::{InvalidData, Other};
+            if https && io.get_ref().is_some() && matches!(io.kind(), InvalidData | Other) {
+                return Some("TLS handshake failed");
+            }
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// The error and its causes in one line ("client error (Connect): connection refused"); the
+/// request's URL, which every message already names, is left out.
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
+    let top = e.to_string();
+    let mut parts = Vec::new();
+    if !top.starts_with("error sending request for url") {
+        parts.push(top);
+    }
     let mut cur = e.source();
     while let Some(c) = cur {
         let s = c.to_string();
@@ -350,6 +473,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
             parts.push(s);
         }
         cur = c.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
     }
     parts.join(": ")
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod outcome;
 pub mod persona;
 pub mod profile;
+pub mod progress;
 pub mod reference;
 pub mod report;
 pub mod runner;

@@ -580,7 +580,7 @@ impl Ctx<'_> {
         };
         let regex = p.regex.as_ref().and_then(|r| {
             regex::Regex::new(r)
-                .map_err(|e| self.error(&f("regex"), &format!("invalid regex: {e}")))
+                .map_err(|e| self.error(&f("regex"), &regex_problem(r, &e)))
                 .ok()
         });
         let type_ = p.type_.as_ref().and_then(|t| {
@@ -805,4 +805,16 @@ fn is_empty(p: &model::Predicate) -> bool {
         && schema.is_none()
         && valid_against.is_none()
         && each.is_none()
+}
+
+/// A regex error in one line: the regex crate draws a caret under the pattern over several
+/// lines, which a `file:line:col: field: message` report cannot carry.
+fn regex_problem(pattern: &str, e: &regex::Error) -> String {
+    let text = e.to_string();
+    let what = text
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| text.lines().next().unwrap_or_default());
+    format!("invalid regex `{pattern}`: {what}")
 }

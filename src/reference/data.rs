@@ -2,8 +2,8 @@
 //! byte ranges (B195–B213, B260–B262).
 //!
 //! Uploads are streamed: the body is read chunk by chunk, each chunk goes into the MD5 and
-//! SHA-512 digests as it arrives, and reading stops with 413 once the data passes
-//! [`MAX_IMAGE_BYTES`]. While the bytes arrive the image is `saving` (upload) or `uploading`
+//! SHA-512 digests as it arrives, and reading stops with 413 once the data passes the server's
+//! `max_image_bytes` (default [`DEFAULT_MAX_IMAGE_BYTES`]). While the bytes arrive the image is `saving` (upload) or `uploading`
 //! (stage), so a second writer gets 409; any failure puts it back to `queued`.
 
 use axum::body::{Body, Bytes};
@@ -21,8 +21,9 @@ use super::policy;
 use super::request::{self, Ctx};
 use super::state::{now, AppState, Image, Status};
 
-/// Largest image (and staged) data accepted; more is refused with 413.
-pub const MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest image (and staged) data accepted unless `imgconf serve --max-image-bytes` says
+/// otherwise; more is refused with 413.
+pub const DEFAULT_MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// How `GET /v2/info/stores` describes each store.
 pub const STORE_DESCRIPTION: &str = "In-memory store of the imgconf reference server";
@@ -186,8 +187,9 @@ pub async fn receive(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.max(announced).is_some_and(|n| n > MAX_IMAGE_BYTES) {
-        return Err(too_large(MAX_IMAGE_BYTES));
+    let limit = app.options.max_image_bytes;
+    if declared.max(announced).is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
     }
     let store_id = match sink {
         Sink::Upload => Some(upload_store(app, &ctx)?),
@@ -195,7 +197,7 @@ pub async fn receive(
     };
     let mut claim = claim(app, &ctx.caller, id, sink)?;
 
-    let outcome = read_all(body, declared, MAX_IMAGE_BYTES).await;
+    let outcome = read_all(body, declared.or(announced), declared, limit).await;
     let mut store = app.store();
     let Some(image) = store.get_live_mut(id) else {
         return Err(ApiError::new(
@@ -308,10 +310,18 @@ fn claim<'a>(app: &'a AppState, caller: &Caller, id: &'a str, sink: Sink) -> Api
 }
 
 /// Reads the body to its end, digesting as it goes; stops past `limit` bytes.
-async fn read_all(body: Body, declared: Option<usize>, limit: usize) -> ApiResult<Blob> {
+/// Reads the whole body (at most `limit` bytes), digesting it as it arrives. `expect_len` (the
+/// declared size or Content-Length, already checked against `limit`) sizes the buffer once
+/// instead of growing it by copies.
+async fn read_all(
+    body: Body,
+    expect_len: Option<usize>,
+    declared: Option<usize>,
+    limit: usize,
+) -> ApiResult<Blob> {
     let mut stream = body.into_data_stream();
     let mut digests = Digests::default();
-    let mut buffer: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(1 << 20));
+    let mut buffer: Vec<u8> = Vec::with_capacity(expect_len.unwrap_or(0).min(limit));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk
             .map_err(|e| ApiError::bad_request(format!("The image data could not be read: {e}")))?;
@@ -561,15 +571,25 @@ mod tests {
 
     #[tokio::test]
     async fn reading_digests_chunks_and_enforces_limits() {
-        let blob = read_all(chunked(&[b"hello ", b"imgconf ", b"data\n"]), Some(19), 19)
-            .await
-            .unwrap();
+        let blob = read_all(
+            chunked(&[b"hello ", b"imgconf ", b"data\n"]),
+            Some(19),
+            Some(19),
+            19,
+        )
+        .await
+        .unwrap();
         assert_eq!(blob, Blob::of(b"hello imgconf data\n"));
-        let err = read_all(chunked(&[b"hello ", b"imgconf ", b"data\n"]), None, 18)
-            .await
-            .unwrap_err();
+        let err = read_all(
+            chunked(&[b"hello ", b"imgconf ", b"data\n"]),
+            None,
+            None,
+            18,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
-        let err = read_all(chunked(&[b"hello"]), Some(21), 64)
+        let err = read_all(chunked(&[b"hello"]), Some(21), Some(21), 64)
             .await
             .unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
@@ -582,7 +602,7 @@ mod tests {
             Ok(Bytes::from_static(b"x")),
             Err(std::io::Error::other("client went away")),
         ]));
-        let err = read_all(failing, None, 64).await.unwrap_err();
+        let err = read_all(failing, None, None, 64).await.unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
     }
 

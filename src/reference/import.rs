@@ -97,7 +97,7 @@ pub fn info_stores_detail(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
                 "type": "memory",
                 "description": STORE_DESCRIPTION,
                 "weight": 0,
-                "properties": {"max_image_bytes": data::MAX_IMAGE_BYTES},
+                "properties": {"max_image_bytes": app.options.max_image_bytes},
             });
             if i == 0 {
                 store["default"] = true.into();
@@ -263,7 +263,7 @@ pub async fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> 
     match start(app, ctx, id, request)? {
         Work::Done => {}
         Work::Download(uri, stores) => {
-            let fetched = fetch(&uri).await;
+            let fetched = fetch(&uri, app.options.max_image_bytes).await;
             finish_download(app, id, fetched, stores);
         }
     }
@@ -403,8 +403,8 @@ fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResu
     Ok(Work::Done)
 }
 
-/// Fetches a web-download URL: at most [`data::MAX_IMAGE_BYTES`], within a minute.
-async fn fetch(uri: &str) -> Result<Blob, String> {
+/// Fetches a web-download URL: at most `max` bytes (the server's image cap), within a minute.
+async fn fetch(uri: &str, max: usize) -> Result<Blob, String> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
@@ -418,10 +418,9 @@ async fn fetch(uri: &str) -> Result<Blob, String> {
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
-        if bytes.len() + chunk.len() > data::MAX_IMAGE_BYTES {
+        if bytes.len() + chunk.len() > max {
             return Err(format!(
-                "{uri} has more than {} bytes",
-                data::MAX_IMAGE_BYTES
+                "{uri} has more than {max} bytes"
             ));
         }
         bytes.extend_from_slice(&chunk);

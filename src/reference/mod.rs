@@ -10,6 +10,7 @@
 mod actions;
 mod cache;
 mod data;
+pub use data::DEFAULT_MAX_IMAGE_BYTES;
 mod errors;
 pub mod faults;
 pub mod flavor;
@@ -55,6 +56,9 @@ pub struct ServerOptions {
     /// Store ids (`GET /v2/info/stores`), the first one the default. Two by default, so that
     /// copy-image and per-store delete are served; one gives a single-store deployment.
     pub stores: Vec<String>,
+    /// Largest image (and staged) data accepted; more is refused with 413. Data is held in
+    /// memory, so the default is small; benchmarks raise it.
+    pub max_image_bytes: usize,
 }
 
 /// The stores of the default (multi-store) reference server.
@@ -67,6 +71,7 @@ impl Default for ServerOptions {
             faults: faults::Faults::default(),
             latency: std::time::Duration::ZERO,
             stores: DEFAULT_STORES.iter().map(|s| s.to_string()).collect(),
+            max_image_bytes: data::DEFAULT_MAX_IMAGE_BYTES,
         }
     }
 }
