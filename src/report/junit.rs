@@ -7,7 +7,13 @@ use std::time::Duration;
 
 /// JUnit for a whole run report.
 pub fn render_report(r: &super::results::RunReport) -> Result<String, String> {
-    render(&r.cases, &r.run.run_id, &r.run.endpoint, &r.run.profile)
+    render(
+        &r.cases,
+        &r.run.run_id,
+        &r.run.endpoint,
+        &r.run.profile,
+        &r.run.warnings,
+    )
 }
 
 pub fn render(
@@ -15,6 +21,7 @@ pub fn render(
     run_id: &str,
     endpoint: &str,
     profile: &str,
+    warnings: &[String],
 ) -> Result<String, String> {
     let mut report = Report::new("imgconf");
     let mut areas: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
@@ -26,6 +33,9 @@ pub fn render(
         suite.add_property(Property::new("run_id", run_id));
         suite.add_property(Property::new("endpoint", endpoint));
         suite.add_property(Property::new("profile", profile));
+        for w in warnings {
+            suite.add_property(Property::new("warning", w.as_str()));
+        }
         for r in cases {
             let status = match r.verdict {
                 Verdict::Pass | Verdict::Deviation => TestCaseStatus::success(),

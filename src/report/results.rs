@@ -40,6 +40,9 @@ pub struct RunMeta {
     pub api_current: Option<String>,
     pub profile: String,
     pub identity: String,
+    /// What weakens the run's evidence (TLS verification off), shown at the top of every report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub features: Vec<String>,
     pub started_at: String,
     pub finished_at: String,
