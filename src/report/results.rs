@@ -4,8 +4,9 @@
 //! Format `imgconf-results`, version 1:
 //! - `run`: tool name, version and commit; run id; endpoint (and whether it was the built-in
 //!   reference server); API versions the target offered and the current one; profile; identity
-//!   mode; optional features; start and end (RFC 3339) and duration; the effective configuration
-//!   with secrets masked.
+//!   mode; `warnings` (omitted when empty: what weakens the evidence, such as TLS verification
+//!   turned off); optional features; start and end (RFC 3339) and duration; the effective
+//!   configuration with secrets masked.
 //! - `counts`: total, passed, failed, errors, skipped, deviations.
 //! - `cases`: per case its id, area, what it proves, behaviour ids, document and section, case
 //!   file and line, verdict (`pass`, `fail`, `error`, `skip`, `deviation`), one-line reason,
