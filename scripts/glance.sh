@@ -110,10 +110,11 @@ enforce_new_defaults = false
 enforce_scope = false
 EOF
   if [[ $mode == keystone ]]; then
-    # The `keystone` flavor serves the glance-api-keystone pipeline: keystonemiddleware's
+    # The `keystone` flavor serves the paste file's `keystone` pipeline: keystonemiddleware's
     # authtoken validates X-Auth-Token with Keystone (as the `glance` service user) and
     # `context` builds the request context from what it found. No memcached: authtoken keeps
-    # its token cache in process.
+    # its token cache in process. The file now holds a password: readable by us alone.
+    chmod 600 "$dir/glance-api.conf"
     flavor=keystone
     cat >>"$dir/glance-api.conf" <<EOF
 
