@@ -3,6 +3,7 @@
 #
 #   scripts/glance.sh install
 #   scripts/glance.sh start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N]
+#   scripts/glance.sh start --dir DIR --mode keystone --auth-url URL --service-password-file F ...
 #                           [--stores N]
 #   scripts/glance.sh stop  --dir DIR
 #
@@ -81,7 +82,7 @@ start_postgres() {
 }
 
 write_config() {
-  local dir=$1 mode=$2 db_url=$3 stores=${4:-1} pipeline
+  local dir=$1 mode=$2 db_url=$3 stores=${4:-1} pipeline flavor=""
   mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
   cat >"$dir/glance-api.conf" <<EOF
 [DEFAULT]
@@ -110,7 +111,30 @@ enforce_new_defaults = false
 enforce_scope = false
 EOF
   write_store_config "$dir" "$stores"
-  # No [paste_deploy] flavor: the `default` pipeline of the paste file below is served.
+  if [[ $mode == keystone ]]; then
+    # The `keystone` flavor serves the paste file's `keystone` pipeline: keystonemiddleware's
+    # authtoken validates X-Auth-Token with Keystone (as the `glance` service user) and
+    # `context` builds the request context from what it found. No memcached: authtoken keeps
+    # its token cache in process. The file now holds a password: readable by us alone.
+    chmod 600 "$dir/glance-api.conf"
+    flavor=keystone
+    cat >>"$dir/glance-api.conf" <<EOF
+
+[paste_deploy]
+flavor = keystone
+
+[keystone_authtoken]
+www_authenticate_uri = $AUTH_URL
+auth_url = $AUTH_URL
+auth_type = password
+username = glance
+password = $SERVICE_PASSWORD
+user_domain_id = default
+project_name = service
+project_domain_id = default
+EOF
+  fi
+  # Without a flavor the `default` pipeline of the paste file below is served.
   # Start from the paste file glance ships so filter names are Glance's own.
   # trusted: swap `unauthenticated-context` (admin, no project) for `context`, which
   # builds the request context from X-Identity-Status/X-Project-Id/X-User-Id/X-Roles
@@ -120,8 +144,13 @@ EOF
   sed -e "/^default = /s/ unauthenticated-context / $pipeline /" \
       -e "s|^disable_by_file_path = .*|disable_by_file_path = $dir/healthcheck_disable|" \
       "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
-  grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
-    die "unexpected pipeline in shipped glance-api-paste.ini"
+  if [[ $flavor == keystone ]]; then
+    grep -q "^keystone = .* authtoken context rootapp$" "$dir/glance-api-paste.ini" ||
+      die "unexpected keystone pipeline in shipped glance-api-paste.ini"
+  else
+    grep -q "^default = .* $pipeline rootapp$" "$dir/glance-api-paste.ini" ||
+      die "unexpected pipeline in shipped glance-api-paste.ini"
+  fi
   # An image cache makes the cache API (/v2/cache, 2.14; clean/prune 2.18) answer, and Glance
   # then offers v2.18. The sqlite driver keeps its records under the cache dir; the default
   # centralized_db driver would also need worker_self_reference_url. oslo.config merges this
@@ -186,12 +215,22 @@ cmd_start() {
       --db) db=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --stores) stores=$2; shift 2 ;;
+      --auth-url) AUTH_URL=$2; shift 2 ;;
+      --service-password-file) SERVICE_PASSWORD=$(cat "$2"); shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
   [[ -n $dir ]] || die "start needs --dir DIR"
   [[ $stores =~ ^[1-9]$ ]] || die "--stores must be 1..9"
-  [[ $mode == noauth || $mode == trusted ]] || die "--mode must be noauth or trusted"
+  [[ $mode == noauth || $mode == trusted || $mode == keystone ]] ||
+    die "--mode must be noauth, trusted or keystone"
+  if [[ $mode == keystone ]]; then
+    # The service user's password comes from whoever created it (scripts/keystone.sh writes
+    # it to its DIR/glance-service-password).
+    [[ -n ${AUTH_URL:-} ]] || die "--mode keystone needs --auth-url URL"
+    [[ -n ${SERVICE_PASSWORD:-} ]] ||
+      die "--mode keystone needs --service-password-file F (password of service user glance)"
+  fi
   [[ $db == sqlite || $db == postgres ]] || die "--db must be sqlite or postgres"
   [[ -x $VENV/bin/gunicorn ]] || die "no Glance venv at $VENV: run '$0 install' first"
   mkdir -p "$dir"
@@ -270,5 +309,5 @@ case ${1:-} in
   install) shift; cmd_install "$@" ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N] [--stores N] | stop --dir DIR" ;;
+  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted|keystone] [--auth-url URL --service-password-file F] [--db sqlite|postgres] [--port N] [--stores N] | stop --dir DIR" ;;
 esac

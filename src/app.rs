@@ -1,6 +1,7 @@
 //! `imgconf run`: load the suite, pick the target, run every case as a libtest trial, write
 //! reports, clean up, and turn the outcome into an exit code.
 
+use crate::auth;
 use crate::cli::{AuthMode, RunArgs};
 use crate::discovery;
 use crate::http::{HttpConfig, Target};
@@ -36,7 +37,31 @@ pub fn run(args: RunArgs) -> ExitCode {
 fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let mut suite =
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?;
-    let default_profile = if args.endpoint.is_some() {
+    let env = auth::Environment::capture();
+    let resolved = auth::resolve(
+        args.cloud.credentials(),
+        args.cloud.os_cloud.as_deref(),
+        &args.cloud.personas,
+        &env,
+    )
+    .map_err(|e| e.to_string())?;
+    let mode = match (args.no_auth, args.auth) {
+        (true, _) => AuthMode::None,
+        (false, Some(m)) => m,
+        (false, None) if resolved.main.auth_url.is_some() => AuthMode::Keystone,
+        (false, None) if args.endpoint.is_none() => AuthMode::TrustedHeaders,
+        (false, None) => AuthMode::None,
+    };
+    if mode == AuthMode::Keystone && args.token.is_some() {
+        return Err("--token sends a token as is; with Keystone credentials the run gets its own (drop one of them)".into());
+    }
+    if mode != AuthMode::Keystone && !resolved.personas.is_empty() {
+        return Err(
+            "--persona / IMGCONF_PERSONA_* need Keystone credentials (--auth keystone)".into(),
+        );
+    }
+    // A real cloud (an endpoint given, or found in a Keystone catalog) is judged as Glance.
+    let default_profile = if args.endpoint.is_some() || mode == AuthMode::Keystone {
         "glance"
     } else {
         "strict"
@@ -71,15 +96,17 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if selected == 0 {
         return Err("the filter matches no case (see `imgconf run --list`)".into());
     }
+    let tls = resolved.main.tls();
     let http = HttpConfig {
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         timeout: seconds(args.timeout, "--timeout")?,
+        tls: tls.clone(),
         ..HttpConfig::default()
     };
     let faults = Faults::parse(&args.faults)?;
-    if args.endpoint.is_some() && !faults.is_empty() {
+    if (args.endpoint.is_some() || mode == AuthMode::Keystone) && !faults.is_empty() {
         return Err(
-            "--fault switches the built-in reference server; it cannot go with --endpoint".into(),
+            "--fault switches the built-in reference server; it cannot go with --endpoint or Keystone".into(),
         );
     }
     if args.endpoint.is_some() && !args.reference_stores.is_empty() {
@@ -104,7 +131,42 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let server: Option<RunningServer> = match &args.endpoint {
+    if tls.insecure {
+        eprintln!("imgconf: WARNING: {}", auth::tls::INSECURE_WARNING);
+    }
+    // Keystone first: a refused password is one clear error before anything else happens.
+    let keystone = match mode {
+        AuthMode::Keystone => {
+            let client = crate::http::client(&http)?;
+            Some(
+                runtime
+                    .block_on(auth::connect(&client, &resolved))
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        _ => None,
+    };
+    let mut secrets = resolved.main.secrets();
+    for (_, c) in resolved.personas.values() {
+        secrets.extend(c.secrets());
+    }
+    secrets.extend(args.token.iter().cloned());
+    let sessions: Vec<Arc<auth::keystone::Session>> = keystone
+        .as_ref()
+        .map(|k| k.sessions.values().cloned().collect())
+        .unwrap_or_default();
+    let redactor = auth::Redactor::new(secrets, sessions.clone());
+    let endpoint_choice = match (&args.endpoint, &keystone) {
+        (Some(e), _) => Some(e.clone()),
+        (None, Some(k)) => Some(
+            k.catalog_endpoint
+                .as_ref()
+                .map_err(|e| format!("{e} (or give --endpoint)"))?
+                .clone(),
+        ),
+        (None, None) => None,
+    };
+    let server: Option<RunningServer> = match &endpoint_choice {
         Some(_) => None,
         None => Some(
             runtime
@@ -119,23 +181,22 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                 .map_err(|e| format!("cannot start the reference server: {e}"))?,
         ),
     };
-    let endpoint = match (&args.endpoint, &server) {
+    let endpoint = match (&endpoint_choice, &server) {
         (Some(e), _) => e.clone(),
         (None, Some(s)) => s.base_url(),
         (None, None) => unreachable!("a server is started when no endpoint is given"),
     };
-    let target = Target::new(&endpoint, http)?;
+    let target =
+        Target::new(&endpoint, http)?.with_tokens(auth::keystone::TokenPool::new(sessions));
     let run_id = args
         .run_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
-    let default_auth = if server.is_some() {
-        AuthMode::TrustedHeaders
-    } else {
-        AuthMode::None
+    let personas = match (&keystone, mode) {
+        (Some(k), _) => Some(Personas::keystone(k.sessions.clone())),
+        (None, AuthMode::TrustedHeaders) => Some(Personas::trusted_headers(&run_id)),
+        _ => None,
     };
-    let personas = (args.auth.unwrap_or(default_auth) == AuthMode::TrustedHeaders)
-        .then(|| Personas::trusted_headers(&run_id));
     let mut identity = personas
         .as_ref()
         .map(|p| p.headers(Persona::Owner))
@@ -179,11 +240,16 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     } else {
         features.join(", ")
     };
-    let identity_text = match personas {
-        Some(_) => "trusted identity headers (personas owner, other, third, admin, service)",
-        None => "none (no personas: cases that need them are skipped)",
+    let identity_text = match (&keystone, &personas) {
+        (Some(k), _) => format!("Keystone tokens ({})", k.describe.join("; ")),
+        (None, Some(_)) => "trusted identity headers (personas owner, other, third, admin, service)".into(),
+        (None, None) => "none (no personas: cases that need them are skipped)".into(),
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    let mut warnings = Vec::new();
+    if tls.insecure {
+        warnings.push(auth::tls::INSECURE_WARNING.to_string());
+    }
     let started = chrono::Utc::now();
     let mut meta = RunMeta {
         tool: "imgconf".into(),
@@ -195,16 +261,20 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         api_versions: info.versions.iter().map(|v| v.to_string()).collect(),
         api_current: info.current.map(|v| v.to_string()),
         profile: profile.name.clone(),
-        identity: if personas.is_some() {
-            "trusted-headers".into()
-        } else {
-            "none".into()
+        identity: match (&keystone, &personas) {
+            (Some(k), _) => {
+                let names: Vec<&str> = k.sessions.keys().map(|p| p.name()).collect();
+                format!("keystone (personas {})", names.join(", "))
+            }
+            (None, Some(_)) => "trusted-headers".into(),
+            (None, None) => "none".into(),
         },
+        warnings,
         features: info.features.iter().cloned().collect(),
         started_at: started.to_rfc3339(),
         finished_at: String::new(),
         duration_ms: 0,
-        config: effective_config(&args),
+        config: effective_config(&args, mode, &resolved),
     };
 
     let ctx = Arc::new(RunContext {
@@ -236,6 +306,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             );
             let case = case.clone();
             let stop = stop.clone();
+            let redactor = redactor.clone();
             let fail_fast = args.fail_fast;
             let interrupted = interrupted.clone();
             let progress = progress.counter.clone();
@@ -257,7 +328,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                     let _ = stop.set(result.id.clone());
                 }
                 profile.apply(&mut result);
-                let outcome = trial_outcome(&result);
+                let outcome = trial_outcome(&result, &redactor);
                 count.failed(outcome.is_err());
                 results
                     .lock()
@@ -284,7 +355,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
     meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
-    finish(&args, &RunReport::new(meta, results))?;
+    finish(&args, &RunReport::new(meta, results), &redactor)?;
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -365,21 +436,21 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
     Ok(())
 }
 
-fn trial_outcome(r: &CaseResult) -> Result<Completion, Failed> {
+fn trial_outcome(r: &CaseResult, redactor: &auth::Redactor) -> Result<Completion, Failed> {
     match r.verdict {
         Verdict::Pass | Verdict::Deviation => Ok(Completion::Completed),
-        Verdict::Skip => Ok(Completion::ignored_with(&r.reason)),
-        Verdict::Fail | Verdict::Error => Err(report::text::failure(r).into()),
+        Verdict::Skip => Ok(Completion::ignored_with(redactor.scrub(&r.reason))),
+        Verdict::Fail | Verdict::Error => Err(redactor.scrub(&report::text::failure(r)).into()),
     }
 }
 
-fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
+fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Result<(), String> {
     let dir = args
         .report_dir
         .clone()
         .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
-    report::write_all(report, &dir)?;
-    let xml = report::junit::render_report(report)?;
+    report::write_all(report, &dir, &|t| redactor.scrub(&t))?;
+    let xml = redactor.scrub(&report::junit::render_report(report)?);
     if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
@@ -391,13 +462,18 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
             .create(true)
             .append(true)
             .open(&path)
-            .and_then(|mut f| f.write_all(report::markdown::render(report).as_bytes()));
+            .and_then(|mut f| {
+                f.write_all(redactor.scrub(&report::markdown::render(report)).as_bytes())
+            });
         if let Err(e) = appended {
             eprintln!("imgconf: cannot append to GITHUB_STEP_SUMMARY: {e}");
         }
     }
     if !args.libtest.quiet {
         eprint!("{}", report::text::area_summary(report));
+    }
+    for w in &report.run.warnings {
+        eprintln!("imgconf: WARNING: {w}");
     }
     let deviations = report::text::deviations(&report.cases);
     if !deviations.is_empty() {
@@ -419,27 +495,69 @@ fn finish(args: &RunArgs, report: &RunReport) -> Result<(), String> {
 }
 
 /// The options that shaped the run, for the report; secret values never appear.
-fn effective_config(args: &RunArgs) -> std::collections::BTreeMap<String, String> {
+fn effective_config(
+    args: &RunArgs,
+    mode: AuthMode,
+    resolved: &auth::Resolved,
+) -> std::collections::BTreeMap<String, String> {
     let mut c = std::collections::BTreeMap::new();
     let mut put = |k: &str, v: String| {
         c.insert(k.to_string(), v);
     };
+    let keystone = mode == AuthMode::Keystone;
     put(
         "endpoint",
-        args.endpoint
-            .clone()
-            .unwrap_or_else(|| "(built-in reference server)".into()),
+        args.endpoint.clone().unwrap_or_else(|| {
+            if keystone {
+                "(image service in the Keystone catalog)".into()
+            } else {
+                "(built-in reference server)".into()
+            }
+        }),
     );
     put(
         "profile",
         args.profile.clone().unwrap_or_else(|| "(default)".into()),
     );
-    let auth = match args.auth {
-        Some(AuthMode::None) => "none",
-        Some(AuthMode::TrustedHeaders) => "trusted-headers",
-        None => "(default)",
+    let auth = match mode {
+        AuthMode::None => "none",
+        AuthMode::TrustedHeaders => "trusted-headers",
+        AuthMode::Keystone => "keystone",
     };
     put("auth", auth.to_string());
+    let m = &resolved.main;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    if keystone {
+        put("os_cloud", opt(&resolved.cloud));
+        put("os_auth_url", opt(&m.auth_url));
+        put("os_username", opt(&m.username));
+        put("os_project_name", opt(&m.project_name));
+        put("os_project_id", opt(&m.project_id));
+        put("os_user_domain_name", opt(&m.user_domain_name));
+        put("os_project_domain_name", opt(&m.project_domain_name));
+        put("os_region_name", opt(&m.region_name));
+        put("os_interface", opt(&m.interface));
+        put(
+            "os_application_credential_id",
+            opt(&m.application_credential_id),
+        );
+        let masked = |v: &Option<String>| if v.is_some() { "***" } else { "" }.to_string();
+        put("os_password", masked(&m.password));
+        put(
+            "os_application_credential_secret",
+            masked(&m.application_credential_secret),
+        );
+        put("os_token", masked(&m.token));
+        let personas: Vec<String> = resolved
+            .personas
+            .iter()
+            .map(|(p, (cloud, _))| format!("{}={cloud}", p.name()))
+            .collect();
+        put("personas", personas.join(","));
+    }
+    put("cacert", opt(&m.cacert));
+    put("cert", opt(&m.cert));
+    put("insecure", m.insecure.unwrap_or(false).to_string());
     put("connect_timeout_s", args.connect_timeout.to_string());
     put("timeout_s", args.timeout.to_string());
     put(
@@ -626,13 +744,40 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let target = Target::new(&args.endpoint, HttpConfig::default())?;
+        let resolved = auth::resolve(
+            args.cloud.credentials(),
+            args.cloud.os_cloud.as_deref(),
+            &args.cloud.personas,
+            &auth::Environment::capture(),
+        )
+        .map_err(|e| e.to_string())?;
+        let http = HttpConfig {
+            tls: resolved.main.tls(),
+            ..HttpConfig::default()
+        };
+        let mut target = Target::new(&args.endpoint, http.clone())?;
         let headers = match args.auth {
             AuthMode::TrustedHeaders => {
                 let run = args.run_id.clone().unwrap_or_else(|| "cleanup".into());
                 Personas::trusted_headers(&run).headers(Persona::Admin)
             }
             AuthMode::None => Vec::new(),
+            // The admin persona if one is configured (it sees every project's images), else the
+            // main credentials.
+            AuthMode::Keystone => {
+                let client = crate::http::client(&http)?;
+                let k = runtime
+                    .block_on(auth::connect(&client, &resolved))
+                    .map_err(|e| e.to_string())?;
+                let sessions: Vec<_> = k.sessions.values().cloned().collect();
+                target = target.with_tokens(auth::keystone::TokenPool::new(sessions));
+                let personas = Personas::keystone(k.sessions);
+                if personas.has(Persona::Admin) {
+                    personas.headers(Persona::Admin)
+                } else {
+                    personas.headers(Persona::Owner)
+                }
+            }
         };
         let mut headers = headers;
         if let Some(t) = &args.token {

@@ -28,7 +28,7 @@ pub enum Command {
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
     /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
-    Cleanup(CleanupArgs),
+    Cleanup(Box<CleanupArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -58,11 +58,17 @@ pub struct RunArgs {
     #[arg(long, env = "IMGCONF_TIMEOUT", default_value_t = 30.0)]
     pub timeout: f64,
     /// How requests carry identity: `none` (a noauth target: no personas, cases that need them are
-    /// skipped) or `trusted-headers` (X-Identity-Status/X-Project-Id/X-Roles headers, for a test
-    /// deployment whose pipeline trusts them). Default: `trusted-headers` for the built-in server,
-    /// `none` with --endpoint.
+    /// skipped), `trusted-headers` (X-Identity-Status/X-Project-Id/X-Roles headers, for a test
+    /// deployment whose pipeline trusts them) or `keystone` (tokens from Keystone v3). Default:
+    /// `keystone` when credentials name an auth URL (flags, OS_* or clouds.yaml), else
+    /// `trusted-headers` for the built-in server and `none` with --endpoint.
     #[arg(long, env = "IMGCONF_AUTH", value_enum)]
     pub auth: Option<AuthMode>,
+    /// Same as `--auth none`: for noauth deployments.
+    #[arg(long, env = "IMGCONF_NO_AUTH", conflicts_with = "auth")]
+    pub no_auth: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
     /// A token to send as X-Auth-Token with every request (for deployments where you already hold
     /// one); it never appears in output or reports.
     #[arg(long, env = "IMGCONF_TOKEN", hide_env_values = true)]
@@ -115,6 +121,104 @@ pub struct RunArgs {
 pub enum AuthMode {
     None,
     TrustedHeaders,
+    Keystone,
+}
+
+/// Keystone credentials and TLS, with the names OpenStack clients use. Precedence: these flags,
+/// then the `OS_*` variable named in each, then the cloud chosen by --os-cloud / OS_CLOUD in
+/// clouds.yaml (+ secure.yaml).
+#[derive(Debug, Args, Default)]
+pub struct CloudArgs {
+    /// Cloud in clouds.yaml (+ secure.yaml) for the main (`owner`) credentials [OS_CLOUD].
+    #[arg(long)]
+    pub os_cloud: Option<String>,
+    /// Keystone URL, e.g. `https://keystone:5000/v3` [OS_AUTH_URL].
+    #[arg(long)]
+    pub os_auth_url: Option<String>,
+    /// `password`, `token` or `v3applicationcredential` (default: from what is given) [OS_AUTH_TYPE].
+    #[arg(long)]
+    pub os_auth_type: Option<String>,
+    /// [OS_USERNAME]
+    #[arg(long)]
+    pub os_username: Option<String>,
+    /// Prefer OS_PASSWORD or secure.yaml: a flag shows in the process list [OS_PASSWORD].
+    #[arg(long)]
+    pub os_password: Option<String>,
+    /// [OS_PROJECT_NAME]
+    #[arg(long)]
+    pub os_project_name: Option<String>,
+    /// [OS_PROJECT_ID]
+    #[arg(long)]
+    pub os_project_id: Option<String>,
+    /// [OS_USER_DOMAIN_NAME] (default: the domain with id `default`).
+    #[arg(long)]
+    pub os_user_domain_name: Option<String>,
+    /// [OS_PROJECT_DOMAIN_NAME] (default: the domain with id `default`).
+    #[arg(long)]
+    pub os_project_domain_name: Option<String>,
+    /// Domain scope instead of a project [OS_DOMAIN_NAME].
+    #[arg(long)]
+    pub os_domain_name: Option<String>,
+    /// Region of the image endpoint in the catalog [OS_REGION_NAME].
+    #[arg(long)]
+    pub os_region_name: Option<String>,
+    /// Interface of the image endpoint in the catalog: public (default), internal, admin [OS_INTERFACE].
+    #[arg(long)]
+    pub os_interface: Option<String>,
+    /// A token exchanged with Keystone for a scoped token (Keystone's `token` method) [OS_TOKEN].
+    /// For a token sent as is, use --token.
+    #[arg(long)]
+    pub os_token: Option<String>,
+    /// [OS_APPLICATION_CREDENTIAL_ID]
+    #[arg(long)]
+    pub os_application_credential_id: Option<String>,
+    /// [OS_APPLICATION_CREDENTIAL_SECRET]
+    #[arg(long)]
+    pub os_application_credential_secret: Option<String>,
+    /// CA certificate(s) (PEM) to trust for the endpoint and Keystone [OS_CACERT].
+    #[arg(long, visible_alias = "os-cacert")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for TLS client authentication [OS_CERT].
+    #[arg(long, visible_alias = "os-cert")]
+    pub cert: Option<PathBuf>,
+    /// Client certificate key (PEM), if not in the --cert file [OS_KEY].
+    #[arg(long, visible_alias = "os-key")]
+    pub key: Option<PathBuf>,
+    /// Do not verify TLS certificates (reported loudly in every report) [OS_INSECURE].
+    #[arg(long, visible_alias = "os-insecure")]
+    pub insecure: bool,
+    /// Credentials of another persona: `other=CLOUD`, `third=CLOUD`, `admin=CLOUD` (clouds.yaml
+    /// names; repeatable). The main credentials are `owner` [IMGCONF_PERSONA_OTHER, …_THIRD, …_ADMIN].
+    #[arg(long = "persona", value_name = "NAME=CLOUD")]
+    pub personas: Vec<String>,
+}
+
+impl CloudArgs {
+    /// What the flags say, as credentials (unset flags say nothing).
+    pub fn credentials(&self) -> crate::auth::Credentials {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        crate::auth::Credentials {
+            auth_url: self.os_auth_url.clone(),
+            auth_type: self.os_auth_type.clone(),
+            username: self.os_username.clone(),
+            password: self.os_password.clone(),
+            project_name: self.os_project_name.clone(),
+            project_id: self.os_project_id.clone(),
+            user_domain_name: self.os_user_domain_name.clone(),
+            project_domain_name: self.os_project_domain_name.clone(),
+            domain_name: self.os_domain_name.clone(),
+            token: self.os_token.clone(),
+            application_credential_id: self.os_application_credential_id.clone(),
+            application_credential_secret: self.os_application_credential_secret.clone(),
+            region_name: self.os_region_name.clone(),
+            interface: self.os_interface.clone(),
+            cacert: path(&self.cacert),
+            cert: path(&self.cert),
+            key: path(&self.key),
+            insecure: self.insecure.then_some(true),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -128,9 +232,12 @@ pub struct CleanupArgs {
     /// Show what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Identity: `none`, or `trusted-headers` (acts as the run's admin persona).
+    /// Identity: `none`, `trusted-headers` (acts as the run's admin persona), or `keystone`
+    /// (the admin persona's cloud if `--persona admin=CLOUD` is given, else the main credentials).
     #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]
     pub auth: AuthMode,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
     /// A token to send as X-Auth-Token (never shown).
     #[arg(long, env = "IMGCONF_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

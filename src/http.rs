@@ -1,6 +1,7 @@
 //! Talking to the target: one client for the run, bounded reads, and a record of every exchange
 //! (what was sent, what came back) that failure messages and reports show.
 
+use crate::auth::keystone::TokenPool;
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// Responses larger than this are not read further; the exchange fails with that reason.
     pub max_body: usize,
+    /// CA certificates, client certificate, or no verification.
+    pub tls: crate::auth::tls::TlsSettings,
 }
 
 impl Default for HttpConfig {
@@ -30,6 +33,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             max_body: 16 * 1024 * 1024,
+            tls: Default::default(),
         }
     }
 }
@@ -40,6 +44,9 @@ pub struct Target {
     base: String,
     client: reqwest::Client,
     config: HttpConfig,
+    /// Keystone tokens the run holds: a request carrying one is renewed once (close to expiry,
+    /// or answered 401) instead of failing for it.
+    tokens: Option<TokenPool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,18 +259,19 @@ impl Target {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("endpoint `{endpoint}` must be http:// or https://"));
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("imgconf/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = client(&config)?;
         Ok(Target {
             base: endpoint.trim_end_matches('/').to_string(),
             client,
             config,
+            tokens: None,
         })
+    }
+
+    /// The same target, renewing the pool's tokens when needed.
+    pub fn with_tokens(mut self, tokens: TokenPool) -> Target {
+        self.tokens = Some(tokens).filter(|t| !t.is_empty());
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -293,6 +301,56 @@ impl Target {
     /// Sends any body; with `stream`, a response of any size is hashed as it arrives and only its
     /// beginning kept (instead of failing past the size bound).
     pub async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Outgoing>,
+        stream: bool,
+    ) -> (SentRequest, Result<Received, TransportError>) {
+        let session = self.tokens.as_ref().and_then(|pool| {
+            let token = header_value(headers, "x-auth-token")?;
+            pool.session_for(token).cloned()
+        });
+        let Some(session) = session else {
+            return self.send_once(method, url, headers, body, stream).await;
+        };
+        let mut headers = headers.to_vec();
+        if session.near_expiry() {
+            let stale = header_value(&headers, "x-auth-token")
+                .unwrap_or_default()
+                .to_string();
+            if let Ok(t) = session.renew(&stale, "its token was close to expiry").await {
+                set_header(&mut headers, "x-auth-token", t);
+            }
+        }
+        let first = self
+            .send_once(method.clone(), url, &headers, body.clone(), stream)
+            .await;
+        if !matches!(&first.1, Ok(r) if r.status == 401) {
+            return first;
+        }
+        // Once: a token Keystone revoked or expired early gets one fresh replacement.
+        let stale = header_value(&headers, "x-auth-token")
+            .unwrap_or_default()
+            .to_string();
+        match session.renew(&stale, "the endpoint answered 401").await {
+            Ok(t) if t != stale => {
+                set_header(&mut headers, "x-auth-token", t);
+                self.send_once(method, url, &headers, body, stream).await
+            }
+            Ok(_) => first,
+            Err(e) => {
+                eprintln!(
+                    "imgconf: cannot renew the token of persona {}: {e}",
+                    session.label
+                );
+                first
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         url: &str,
@@ -429,6 +487,36 @@ impl Target {
                 url: url.to_string(),
                 reason,
             }
+        }
+    }
+}
+
+/// The run's HTTP client: timeouts, no redirects, and the TLS settings.
+pub fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("imgconf/", env!("CARGO_PKG_VERSION")));
+    config
+        .tls
+        .apply(builder)
+        .map_err(|e| format!("TLS: {e}"))?
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn set_header(headers: &mut [(String, String)], name: &str, value: String) {
+    for (n, v) in headers.iter_mut() {
+        if n.eq_ignore_ascii_case(name) {
+            *v = value.clone();
         }
     }
 }

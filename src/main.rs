@@ -10,6 +10,6 @@ fn main() -> ExitCode {
         Command::Coverage(args) => imgconf::app::coverage(args),
         Command::Faults => imgconf::app::faults(),
         Command::Report(args) => imgconf::app::report(args),
-        Command::Cleanup(args) => imgconf::app::cleanup(args),
+        Command::Cleanup(args) => imgconf::app::cleanup(*args),
     }
 }

@@ -2,7 +2,9 @@
 //! service user of the owner's project), and the identity headers that carry them to a target
 //! that trusts such headers.
 
+use crate::auth::keystone::Session;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The identities a case can act as. Without personas (a noauth target) every request goes out
 /// with no identity, which such a target treats as an administrator without a project.
@@ -44,11 +46,20 @@ impl Persona {
     }
 }
 
-/// Projects and roles of each persona for one run. Project ids carry the run id, so what one run
-/// creates is owned by projects no other run (or person) uses.
+/// The identities of one run: with trusted headers, projects made up per run (their ids carry
+/// the run id, so what one run creates is owned by projects no other run or person uses); with
+/// Keystone, one token per configured persona, its project the token's own.
 #[derive(Debug, Clone)]
 pub struct Personas {
     projects: BTreeMap<Persona, String>,
+    /// Keystone sessions by persona; empty for trusted headers.
+    tokens: BTreeMap<Persona, Arc<Session>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Session({})", self.label)
+    }
 }
 
 impl Personas {
@@ -68,7 +79,31 @@ impl Personas {
                 (*p, format!("imgconf-{run_id}-{name}"))
             })
             .collect();
-        Personas { projects }
+        Personas {
+            projects,
+            tokens: BTreeMap::new(),
+        }
+    }
+
+    /// Identities that are Keystone tokens (`owner` always among them).
+    pub fn keystone(sessions: BTreeMap<Persona, Arc<Session>>) -> Personas {
+        let projects = sessions
+            .iter()
+            .filter_map(|(p, s)| s.issued().project_id.map(|id| (*p, id)))
+            .collect();
+        Personas {
+            projects,
+            tokens: sessions,
+        }
+    }
+
+    /// Whether requests can be sent as `p`.
+    pub fn has(&self, p: Persona) -> bool {
+        if self.tokens.is_empty() {
+            self.projects.contains_key(&p)
+        } else {
+            self.tokens.contains_key(&p)
+        }
     }
 
     pub fn project(&self, p: Persona) -> Option<&str> {
@@ -77,6 +112,13 @@ impl Personas {
 
     /// Headers that make a request come from `p`.
     pub fn headers(&self, p: Persona) -> Vec<(String, String)> {
+        if !self.tokens.is_empty() {
+            return self
+                .tokens
+                .get(&p)
+                .map(|s| vec![("X-Auth-Token".to_string(), s.token())])
+                .unwrap_or_default();
+        }
         let Some(project) = self.project(p) else {
             return Vec::new();
         };

@@ -140,12 +140,23 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
 
 /// Why the case cannot run on this target, if it cannot.
 fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
-    if !case.personas.is_empty() && ctx.personas.is_none() {
-        let names: Vec<&str> = case.personas.iter().map(|p| p.name()).collect();
-        return Some(format!(
-            "needs persona(s) {}, which a run without identities (`--auth none`) does not have",
-            names.join(", ")
-        ));
+    let missing: Vec<&str> = case
+        .personas
+        .iter()
+        .filter(|p| !ctx.personas.as_ref().is_some_and(|ps| ps.has(**p)))
+        .map(|p| p.name())
+        .collect();
+    if !missing.is_empty() {
+        return Some(match &ctx.personas {
+            None => format!(
+                "needs persona(s) {}, which a run without identities (`--auth none`) does not have",
+                missing.join(", ")
+            ),
+            Some(_) => format!(
+                "needs persona(s) {}, not configured for this run (`--persona NAME=CLOUD`)",
+                missing.join(", ")
+            ),
+        });
     }
     let missing: Vec<&str> = case
         .requires

@@ -127,7 +127,7 @@ fn missing_schema_file() {
         "missing-schema.yaml",
         15,
         "cases[0].steps[0].expect.schema",
-        "no schema `imagez` in fixtures/schemas (known: image, images,",
+        "no schema `imagez` in fixtures/schemas (known: huawei-ims-image, image, images,",
     );
 }
 

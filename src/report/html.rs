@@ -22,6 +22,7 @@ table{border-collapse:collapse;width:100%}td,th{padding:.25rem .5rem;text-align:
 .why{color:#444}.proves{color:#555;margin:.3rem 0}
 pre{background:#fafafa;border:1px solid #eee;padding:.6rem;overflow-x:auto;font-size:12px;white-space:pre-wrap}
 pre .add{color:#0a6b2c;background:#e6f6ea}pre .del{color:#a31515;background:#fbeaea}
+.warning{background:#fff3c4;border:2px solid #d6a400;border-radius:6px;padding:.5rem .8rem;font-weight:600}
 ";
 
 pub fn render(r: &RunReport) -> String {
@@ -52,6 +53,9 @@ pub fn render(r: &RunReport) -> String {
         esc(&r.run.started_at),
         r.run.duration_ms as f64 / 1000.0
     );
+    for w in &r.run.warnings {
+        let _ = write!(s, "<p class=\"warning\">⚠ {}</p>", esc(w));
+    }
     s.push_str("<div class=\"counts\">");
     for (id, label, n, class) in [
         ("total", "cases", c.total, ""),

@@ -10,7 +10,13 @@ use std::fmt::Write as _;
 
 /// JUnit for a whole run report.
 pub fn render_report(r: &super::results::RunReport) -> Result<String, String> {
-    render(&r.cases, &r.run.run_id, &r.run.endpoint, &r.run.profile)
+    render(
+        &r.cases,
+        &r.run.run_id,
+        &r.run.endpoint,
+        &r.run.profile,
+        &r.run.warnings,
+    )
 }
 
 #[derive(Default)]
@@ -40,6 +46,7 @@ pub fn render(
     run_id: &str,
     endpoint: &str,
     profile: &str,
+    warnings: &[String],
 ) -> Result<String, String> {
     let mut areas: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
     let mut all = Counts::default();
@@ -74,7 +81,10 @@ pub fn render(
             ("run_id", run_id),
             ("endpoint", endpoint),
             ("profile", profile),
-        ] {
+        ]
+        .into_iter()
+        .chain(warnings.iter().map(|w| ("warning", w.as_str())))
+        {
             let _ = writeln!(
                 x,
                 "      <property name=\"{name}\" value=\"{}\"/>",

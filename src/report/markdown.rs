@@ -31,6 +31,9 @@ pub fn render(r: &RunReport) -> String {
         r.run.run_id,
         r.run.duration_ms as f64 / 1000.0
     );
+    for w in &r.run.warnings {
+        let _ = writeln!(s, "> ⚠️ **WARNING:** {w}\n");
+    }
     let _ = writeln!(
         s,
         "| area | passed | failed | errors | skipped | deviations |"

@@ -12,12 +12,17 @@ pub mod text;
 use results::RunReport;
 use std::path::Path;
 
-/// Writes `junit.xml`, `results.json`, `report.html` and `summary.md` into `dir`.
-pub fn write_all(report: &RunReport, dir: &Path) -> Result<(), String> {
+/// Writes `junit.xml`, `results.json`, `report.html` and `summary.md` into `dir`, each passed
+/// through `redact` (which masks the run's secrets) on its way out.
+pub fn write_all(
+    report: &RunReport,
+    dir: &Path,
+    redact: &dyn Fn(String) -> String,
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::write(&path, redact(text)).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("junit.xml", junit::render_report(report)?)?;
     write(

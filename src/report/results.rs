@@ -4,8 +4,9 @@
 //! Format `imgconf-results`, version 1:
 //! - `run`: tool name, version and commit; run id; endpoint (and whether it was the built-in
 //!   reference server); API versions the target offered and the current one; profile; identity
-//!   mode; optional features; start and end (RFC 3339) and duration; the effective configuration
-//!   with secrets masked.
+//!   mode; `warnings` (omitted when empty: what weakens the evidence, such as TLS verification
+//!   turned off); optional features; start and end (RFC 3339) and duration; the effective
+//!   configuration with secrets masked.
 //! - `counts`: total, passed, failed, errors, skipped, deviations.
 //! - `cases`: per case its id, area, what it proves, behaviour ids, document and section, case
 //!   file and line, verdict (`pass`, `fail`, `error`, `skip`, `deviation`), one-line reason,
@@ -40,6 +41,9 @@ pub struct RunMeta {
     pub api_current: Option<String>,
     pub profile: String,
     pub identity: String,
+    /// What weakens the run's evidence (TLS verification off), shown at the top of every report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub features: Vec<String>,
     pub started_at: String,
     pub finished_at: String,

@@ -10,6 +10,12 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_imgconf"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("IMGCONF_ENDPOINT");
+    // A caller's OpenStack credentials (OS_CLOUD, OS_AUTH_URL…) would point runs at their cloud.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OS_") || k.starts_with("IMGCONF_PERSONA_") {
+            c.env_remove(k);
+        }
+    }
     c
 }
 
