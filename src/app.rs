@@ -242,7 +242,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     };
     let identity_text = match (&keystone, &personas) {
         (Some(k), _) => format!("Keystone tokens ({})", k.describe.join("; ")),
-        (None, Some(_)) => "trusted identity headers (personas owner, other, third, admin, service)".into(),
+        (None, Some(_)) => {
+            "trusted identity headers (personas owner, other, third, admin, service)".into()
+        }
         (None, None) => "none (no personas: cases that need them are skipped)".into(),
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");

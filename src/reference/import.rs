@@ -419,9 +419,7 @@ async fn fetch(uri: &str, max: usize) -> Result<Blob, String> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
         if bytes.len() + chunk.len() > max {
-            return Err(format!(
-                "{uri} has more than {max} bytes"
-            ));
+            return Err(format!("{uri} has more than {max} bytes"));
         }
         bytes.extend_from_slice(&chunk);
     }
