@@ -19,28 +19,12 @@ PY=${PYTHON:-python3}
 # the major whose --no-control-socket flag we use.
 REQS=(glance==33.0.0 'gunicorn>=27,<28' psycopg2-binary)
 
-say() { echo "glance.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+TOOL=glance.sh
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 
 cmd_install() {
-  local stamp="$VENV/.imgconf-reqs" want
-  want=$(printf '%s\n' "${REQS[@]}" "python=$("$PY" -c 'import sys; print(sys.version.split()[0])')")
-  # Reuse the venv only if it was built from the same requirements and still imports.
-  if [[ -f $stamp && $(cat "$stamp") == "$want" ]] &&
-     "$VENV/bin/python" -c 'import glance.common.wsgi_app, gunicorn, psycopg2' 2>/dev/null; then
-    say "venv $VENV is up to date"
-    return
-  fi
-  say "creating venv $VENV"
-  "$PY" -m venv --clear "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q "${REQS[@]}"
-  PYTHONWARNINGS=ignore "$VENV/bin/python" -c 'import glance.common.wsgi_app, gunicorn, psycopg2'
-  echo "$want" >"$stamp"
-  say "installed $("$VENV/bin/pip" show glance 2>/dev/null | grep '^Version')"
+  venv_install glance 'glance.common.wsgi_app, gunicorn, psycopg2'
 }
 
 # Runs a PostgreSQL tool as `postgres` when we are root (initdb refuses root), else as us.
@@ -192,18 +176,7 @@ EOF
 
 wait_ready() {
   # 60 s is ample on an idle machine (~4 s seen); a busy CI box may need more.
-  local dir=$1 ep=$2 deadline=$((SECONDS + ${IMGCONF_GLANCE_START_TIMEOUT:-60}))
-  while ((SECONDS < deadline)); do
-    if "$VENV/bin/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' \
-         "$ep/versions" 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$(cat "$dir/gunicorn.pid")" 2>/dev/null || break   # master died: stop waiting
-    sleep 0.5
-  done
-  say "Glance did not answer $ep/versions; log tails follow"
-  tail -n 40 "$dir/gunicorn.log" "$dir/glance.log" >&2 2>/dev/null || true
-  return 1
+  wait_http "$1" "$2/versions" "${IMGCONF_GLANCE_START_TIMEOUT:-60}" "$1/gunicorn.log" "$1/glance.log"
 }
 
 cmd_start() {
@@ -280,7 +253,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local dir="" pid
+  local dir=""
   while (($#)); do
     case $1 in
       --dir) dir=$2; shift 2 ;;
@@ -289,17 +262,7 @@ cmd_stop() {
   done
   [[ -n $dir ]] || die "stop needs --dir DIR"
   [[ -d $dir ]] || return 0
-  if [[ -f $dir/gunicorn.pid ]]; then
-    # Signal gunicorn's own process group (see start); a bare pid if it has none.
-    pid=-$(cat "$dir/gunicorn.pid")
-    kill -0 -- "$pid" 2>/dev/null || pid=${pid#-}
-    # TERM is gunicorn's graceful stop; give it time to finish, then force.
-    if kill -TERM -- "$pid" 2>/dev/null; then
-      for _ in $(seq 60); do kill -0 -- "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "$pid" 2>/dev/null || true
-    fi
-    rm -f "$dir/gunicorn.pid"
-  fi
+  stop_gunicorn "$dir"
   if [[ -f $dir/pg/data/postmaster.pid ]] && find_pgbin; then
     pg pg_ctl -D "$dir/pg/data" -m fast -w stop >/dev/null || true
   fi

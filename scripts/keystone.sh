@@ -27,27 +27,12 @@ VENV=${IMGCONF_KEYSTONE_VENV:-$REPO/.venv-keystone}
 PY=${PYTHON:-python3}
 REQS=(keystone==30.0.0 'gunicorn>=27,<28')
 
-say() { echo "keystone.sh: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+TOOL=keystone.sh
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 
 cmd_install() {
-  local stamp="$VENV/.imgconf-reqs" want
-  want=$(printf '%s\n' "${REQS[@]}" "python=$("$PY" -c 'import sys; print(sys.version.split()[0])')")
-  if [[ -f $stamp && $(cat "$stamp") == "$want" ]] &&
-     "$VENV/bin/python" -c 'import keystone.server.wsgi, gunicorn' 2>/dev/null; then
-    say "venv $VENV is up to date"
-    return
-  fi
-  say "creating venv $VENV"
-  "$PY" -m venv --clear "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q "${REQS[@]}"
-  PYTHONWARNINGS=ignore "$VENV/bin/python" -c 'import keystone.server.wsgi, gunicorn'
-  echo "$want" >"$stamp"
-  say "installed $("$VENV/bin/pip" show keystone 2>/dev/null | grep '^Version')"
+  venv_install keystone 'keystone.server.wsgi, gunicorn'
 }
 
 secret() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
@@ -78,18 +63,7 @@ EOF
 }
 
 wait_ready() {
-  local dir=$1 url=$2 deadline=$((SECONDS + ${IMGCONF_KEYSTONE_START_TIMEOUT:-60}))
-  while ((SECONDS < deadline)); do
-    if "$VENV/bin/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' \
-         "$url" 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$(cat "$dir/gunicorn.pid")" 2>/dev/null || break
-    sleep 0.5
-  done
-  say "Keystone did not answer $url; log tails follow"
-  tail -n 40 "$dir/gunicorn.log" "$dir/keystone.log" >&2 2>/dev/null || true
-  return 1
+  wait_http "$1" "$2" "${IMGCONF_KEYSTONE_START_TIMEOUT:-60}" "$1/gunicorn.log" "$1/keystone.log"
 }
 
 # Projects, users, roles, the glance service user, the image service and an application
@@ -243,7 +217,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local dir="" pid
+  local dir=""
   while (($#)); do
     case $1 in
       --dir) dir=$2; shift 2 ;;
@@ -251,14 +225,7 @@ cmd_stop() {
     esac
   done
   [[ -n $dir ]] || die "stop needs --dir DIR"
-  [[ -f $dir/gunicorn.pid ]] || return 0
-  pid=-$(cat "$dir/gunicorn.pid")
-  kill -0 -- "$pid" 2>/dev/null || pid=${pid#-}
-  if kill -TERM -- "$pid" 2>/dev/null; then
-    for _ in $(seq 60); do kill -0 -- "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL -- "$pid" 2>/dev/null || true
-  fi
-  rm -f "$dir/gunicorn.pid"
+  stop_gunicorn "$dir"
 }
 
 case ${1:-} in

@@ -548,7 +548,7 @@ fn connect_cause(e: &reqwest::Error, https: bool) -> Option<&'static str> {
 
 /// The error and its causes in one line ("client error (Connect): connection refused"); the
 /// request's URL, which every message already names, is left out.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let top = e.to_string();
     let mut parts = Vec::new();
     if !top.starts_with("error sending request for url") {

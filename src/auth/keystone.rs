@@ -229,7 +229,7 @@ pub async fn issue(client: &reqwest::Client, req: &TokenRequest) -> Result<Issue
         .map_err(|e| AuthError::Unreachable {
             what: req.what.clone(),
             url: url.clone(),
-            reason: chain(&e),
+            reason: crate::http::error_chain(&e),
         })?;
     let status = resp.status().as_u16();
     let token = resp
@@ -240,7 +240,7 @@ pub async fn issue(client: &reqwest::Client, req: &TokenRequest) -> Result<Issue
     let bytes = resp.bytes().await.map_err(|e| AuthError::Unreachable {
         what: req.what.clone(),
         url: url.clone(),
-        reason: chain(&e),
+        reason: crate::http::error_chain(&e),
     })?;
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     // Keystone's error document: {"error": {"code", "title", "message"}}.
@@ -304,19 +304,6 @@ pub async fn issue(client: &reqwest::Client, req: &TokenRequest) -> Result<Issue
             .cloned()
             .unwrap_or(Value::Array(Vec::new())),
     })
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = c.source();
-    }
-    parts.join(": ")
 }
 
 /// The URL of a service in a catalog: type `service_type`, interface (`public` by default;

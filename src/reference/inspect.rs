@@ -12,26 +12,25 @@ const INSPECTABLE: [&str; 10] = [
     "raw", "qcow2", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso", "gpt", "luks",
 ];
 
+/// Magic bytes of the formats that have them: (offset, bytes, format).
+const MAGIC: [(usize, &[u8], &str); 8] = [
+    (0, b"QFI\xfb", "qcow2"),
+    (0, b"KDMV", "vmdk"),
+    (0, b"conectix", "vhd"),
+    (0, b"vhdxfile", "vhdx"),
+    (0x40, &[0x7f, 0x10, 0xda, 0xbe], "vdi"),
+    (0, b"QED\0", "qed"),
+    (0, b"LUKS\xba\xbe", "luks"),
+    (0x8001, b"CD001", "iso"),
+];
+
 /// The format the data's own header reveals; `raw` when none does.
 pub fn detect(data: &[u8]) -> &'static str {
     let at = |offset: usize, magic: &[u8]| data.get(offset..offset + magic.len()) == Some(magic);
-    if at(0, b"QFI\xfb") {
-        "qcow2"
-    } else if at(0, b"KDMV") {
-        "vmdk"
-    } else if at(0, b"conectix") {
-        "vhd"
-    } else if at(0, b"vhdxfile") {
-        "vhdx"
-    } else if at(0x40, &[0x7f, 0x10, 0xda, 0xbe]) {
-        "vdi"
-    } else if at(0, b"QED\0") {
-        "qed"
-    } else if at(0, b"LUKS\xba\xbe") {
-        "luks"
-    } else if at(0x8001, b"CD001") {
-        "iso"
+    if let Some((_, _, format)) = MAGIC.iter().find(|(offset, magic, _)| at(*offset, magic)) {
+        format
     } else if at(510, &[0x55, 0xaa]) && at(512, b"EFI PART") {
+        // GPT: the protective MBR's signature, then the GPT header in the next sector.
         "gpt"
     } else {
         "raw"

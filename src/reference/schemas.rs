@@ -65,10 +65,15 @@ pub fn images(image: &Value) -> Value {
 
 /// The members collection schema (Glance serves the minimal form: members + schema).
 pub fn members(member: &Value) -> Value {
+    minimal_collection("members", member)
+}
+
+/// A collection schema in Glance's minimal form: the list under `name`, and `schema`.
+fn minimal_collection(name: &str, item: &Value) -> Value {
     json!({
-        "name": "members",
+        "name": name,
         "properties": {
-            "members": {"type": "array", "items": member},
+            name: {"type": "array", "items": item},
             "schema": {"type": "string"},
         },
         "links": [
@@ -90,16 +95,7 @@ pub fn tasks() -> Value {
             props.remove(key);
         }
     }
-    json!({
-        "name": "tasks",
-        "properties": {
-            "tasks": {"type": "array", "items": item},
-            "schema": {"type": "string"},
-        },
-        "links": [
-            {"rel": "describedby", "href": "{schema}"},
-        ],
-    })
+    minimal_collection("tasks", &item)
 }
 
 /// The document for `name`.
