@@ -1339,7 +1339,7 @@ pub static FAULTS: &[Fault] = &[
                 c.edit_json(|v| {
                     if let Some(from) = v["input"]["import_from"].as_str() {
                         v["input"]["import_from"] =
-                            from.replace("127.0.0.1", "203.0.113.1").into();
+                            from.replace("://127.", "://203.").into();
                     }
                 });
             }
