@@ -53,7 +53,7 @@ pub struct Coverage {
 impl Catalogue {
     pub fn parse(file: &SourceFile) -> Result<Catalogue, String> {
         let c: Catalogue =
-            serde_norway::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path))?;
+            crate::yaml::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path))?;
         let mut seen = BTreeSet::new();
         for b in &c.behaviours {
             if !seen.insert(b.id.as_str()) {

@@ -253,8 +253,9 @@ impl Checker<'_> {
             self.compare(rule, t, v, true, out);
         }
         if let Some(re) = &p.regex {
-            match v.as_str() {
-                Some(s) if re.is_match(s) => {}
+            match v.as_str().map(|s| re.is_match(s)) {
+                Some(Ok(true)) => {}
+                Some(Err(e)) => fail(out, format!("regex /{re}/ cannot be built: {e}")),
                 _ => fail(
                     out,
                     format!("expected a string matching /{re}/, got {}", short(v)),
@@ -724,10 +725,16 @@ mod tests {
 
     #[test]
     fn strings() {
-        let re = Some(regex::Regex::new("^a+$").unwrap());
+        let re = Some(plan::Pattern::new("^a+$").unwrap());
         assert_eq!(
             run(Some(json!("b")), plan::Predicate { regex: re, ..p() }),
             [r#"expected a string matching /^a+$/, got "b""#]
+        );
+        let huge = Some(plan::Pattern::new(r"\w{1000}{1000}").unwrap());
+        let out = run(Some(json!("a")), plan::Predicate { regex: huge, ..p() });
+        assert!(
+            out[0].starts_with(r"regex /\w{1000}{1000}/ cannot be built: "),
+            "{out:?}"
         );
         let st = Some(crate::template::Template::parse("/v2/{{id}}").unwrap());
         assert!(run(

@@ -29,3 +29,4 @@ pub mod sweep;
 pub mod template;
 pub mod valuepath;
 pub mod websource;
+pub mod yaml;

@@ -13,3 +13,6 @@ fn main() -> ExitCode {
         Command::Cleanup(args) => imgconf::app::cleanup(*args),
     }
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -8,7 +8,6 @@
 //! reported as a deviation; a deviation that no longer happens fails the case, so the list never
 //! goes stale.
 
-use crate::case::spans::SpanIndex;
 use crate::case::Case;
 use crate::outcome::{CaseResult, DeviationNote, Verdict};
 use crate::source::SourceFile;
@@ -123,18 +122,22 @@ impl Profile {
     /// not the ones the profile was written for, so names cannot be checked). Errors read
     /// `file:line:column: field: problem`.
     pub fn parse(file: &SourceFile, known: Option<&Known>) -> Result<Profile, String> {
-        let p: Profile = serde_norway::from_str(&file.text).map_err(|e| {
-            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            let text = e.to_string();
-            let text = text
-                .rfind(" at line ")
-                .map_or(&text[..], |cut| &text[..cut]);
-            format!("{}:{line}:{column}: {text}", file.path)
-        })?;
-        let spans = SpanIndex::build(&file.text);
+        let located = |e: crate::yaml::Error| {
+            let field = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.path)
+            };
+            format!(
+                "{}:{}:{}: {field}{}",
+                file.path, e.line, e.column, e.message
+            )
+        };
+        let tree = crate::yaml::parse(&file.text).map_err(located)?;
+        let p: Profile = crate::yaml::from_node(&tree).map_err(located)?;
         let mut problems = Vec::new();
         let mut problem = |field: String, message: String| {
-            let (line, column) = spans.locate(&field).unwrap_or((1, 1));
+            let (line, column) = tree.locate(&field);
             problems.push(format!("{}:{line}:{column}: {field}: {message}", file.path));
         };
         for (i, f) in p

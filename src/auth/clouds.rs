@@ -114,7 +114,7 @@ fn read(path: &Path) -> Result<Value, AuthError> {
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let doc: Value = serde_norway::from_str(&text).map_err(|e| err(format!("not YAML: {e}")))?;
+    let doc: Value = crate::yaml::from_str(&text).map_err(|e| err(format!("not YAML: {e}")))?;
     if !doc.get("clouds").is_none_or(Value::is_object) {
         return Err(err("`clouds` must be a mapping of cloud names".into()));
     }
@@ -182,11 +182,11 @@ mod tests {
 
     #[test]
     fn secure_yaml_merges_over_clouds_yaml() {
-        let mut low: Value = serde_norway::from_str(
+        let mut low: Value = crate::yaml::from_str(
             "clouds: {c: {region_name: R1, auth: {auth_url: 'http://k/v3', username: u, password: old}}}",
         )
         .unwrap();
-        let high: Value = serde_norway::from_str("clouds: {c: {auth: {password: new}}}").unwrap();
+        let high: Value = crate::yaml::from_str("clouds: {c: {auth: {password: new}}}").unwrap();
         merge(&mut low, high);
         let c = credentials(low.pointer("/clouds/c").unwrap());
         assert_eq!(c.password.as_deref(), Some("new"));
@@ -196,8 +196,7 @@ mod tests {
 
     #[test]
     fn verify_false_means_insecure_and_numbers_are_text() {
-        let v: Value =
-            serde_norway::from_str("{verify: false, auth: {project_name: 123}}").unwrap();
+        let v: Value = crate::yaml::from_str("{verify: false, auth: {project_name: 123}}").unwrap();
         let c = credentials(&v);
         assert_eq!(c.insecure, Some(true));
         assert_eq!(c.project_name.as_deref(), Some("123"));

@@ -3,11 +3,11 @@
 
 use super::model::{self, CaseFile};
 use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Persona, Request, Step};
-use super::spans::SpanIndex;
 use crate::schema::SchemaSet;
 use crate::source::SourceFile;
 use crate::template::{JsonTemplate, Template};
 use crate::valuepath::{Root, ValuePath};
+use crate::yaml;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -35,13 +35,41 @@ impl fmt::Display for LoadError {
 const DEFAULT_MAX_PAGES: u32 = 100;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-/// Loads every case file; all errors of all files are returned together.
+/// One file's cases, or all its problems.
+type FileResult = Result<Vec<Case>, Vec<LoadError>>;
+
+/// Loads every case file; all errors of all files are returned together. Files are parsed and
+/// checked on as many threads as there are cores (start-up is mostly this), then merged in order.
 pub fn load(files: &[SourceFile], schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    // Files differ in size by ten times: each thread takes the next file when it is done.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break done };
+                        done.push((i, load_file(file, schemas)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a case-file loader panicked"))
+            .collect()
+    });
+    loaded.sort_by_key(|(i, _)| *i);
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
-    for file in files {
-        match load_file(file, schemas) {
+    for (_, result) in loaded {
+        match result {
             Ok(file_cases) => {
                 for case in file_cases {
                     let here = format!("{}:{}", case.file, case.line);
@@ -74,11 +102,11 @@ pub fn load(files: &[SourceFile], schemas: &SchemaSet) -> Result<Vec<Case>, Vec<
 }
 
 fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
-    let parsed: CaseFile =
-        serde_norway::from_str(&file.text).map_err(|e| vec![serde_error(file, &e)])?;
+    let tree = yaml::parse(&file.text).map_err(|e| vec![yaml_error(file, e)])?;
+    let parsed: CaseFile = yaml::from_node(&tree).map_err(|e| vec![yaml_error(file, e)])?;
     let mut ctx = Ctx {
         file: &file.path,
-        spans: SpanIndex::build(&file.text),
+        tree: &tree,
         errors: Vec::new(),
         schemas,
         personas: BTreeSet::new(),
@@ -115,27 +143,13 @@ fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<Lo
     }
 }
 
-fn serde_error(file: &SourceFile, e: &serde_norway::Error) -> LoadError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((1, 1));
-    // The message is "<field path>: <what> at line L column C"; we show the position ourselves.
-    let text = e.to_string();
-    let text = match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    };
-    let (field, message) = match text.split_once(": ") {
-        Some((f, m)) if !f.contains(' ') => (f.to_string(), m.to_string()),
-        _ => (String::new(), text),
-    };
+fn yaml_error(file: &SourceFile, e: yaml::Error) -> LoadError {
     LoadError {
         file: file.path.clone(),
-        line,
-        column,
-        field,
-        message,
+        line: e.line,
+        column: e.column,
+        field: e.path,
+        message: e.message,
     }
 }
 
@@ -150,7 +164,8 @@ fn is_slug(s: &str, allow_dot: bool) -> bool {
 
 struct Ctx<'a> {
     file: &'a str,
-    spans: SpanIndex,
+    /// The parsed file, for the line of any field.
+    tree: &'a yaml::Node<'a>,
     errors: Vec<LoadError>,
     schemas: &'a SchemaSet,
     /// Personas the current case uses (acts as, or names the project of).
@@ -159,7 +174,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&mut self, field: &str, message: &str) {
-        let (line, column) = self.spans.locate(field).unwrap_or((1, 1));
+        let (line, column) = self.tree.locate(field);
         self.errors.push(LoadError {
             file: self.file.to_string(),
             line,
@@ -170,7 +185,7 @@ impl Ctx<'_> {
     }
 
     fn line(&self, field: &str) -> usize {
-        self.spans.locate(field).map(|p| p.0).unwrap_or(1)
+        self.tree.locate(field).0
     }
 
     fn case(&mut self, file: &CaseFile, def: &model::CaseDef, at: &str) -> Option<Case> {
@@ -579,7 +594,7 @@ impl Ctx<'_> {
             })
         };
         let regex = p.regex.as_ref().and_then(|r| {
-            regex::Regex::new(r)
+            plan::Pattern::new(r)
                 .map_err(|e| self.error(&f("regex"), &regex_problem(r, &e)))
                 .ok()
         });
@@ -809,8 +824,7 @@ fn is_empty(p: &model::Predicate) -> bool {
 
 /// A regex error in one line: the regex crate draws a caret under the pattern over several
 /// lines, which a `file:line:col: field: message` report cannot carry.
-fn regex_problem(pattern: &str, e: &regex::Error) -> String {
-    let text = e.to_string();
+fn regex_problem(pattern: &str, text: &str) -> String {
     let what = text
         .lines()
         .rev()

@@ -3,7 +3,6 @@
 pub mod load;
 pub mod model;
 pub mod plan;
-pub mod spans;
 
 pub use load::{load, LoadError};
 pub use plan::{ApiVersion, Case, Step};

@@ -1,8 +1,10 @@
-//! The checked, ready-to-run form of a case: templates parsed, paths parsed, regexes compiled.
+//! The checked, ready-to-run form of a case: templates parsed, paths parsed, regexes checked.
 
 use crate::template::{JsonTemplate, Template};
 use crate::valuepath::ValuePath;
 use regex::Regex;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 pub use crate::persona::Persona;
 
@@ -123,7 +125,7 @@ pub struct Predicate {
     pub not_equals: Option<JsonTemplate>,
     pub one_of: Option<Vec<JsonTemplate>>,
     pub subset: Option<JsonTemplate>,
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     pub starts_with: Option<Template>,
     pub ends_with: Option<Template>,
     pub contains: Option<JsonTemplate>,
@@ -186,5 +188,66 @@ impl JsonType {
             V::Array(_) => JsonType::Array,
             V::Object(_) => JsonType::Object,
         }
+    }
+}
+
+/// A regex whose syntax is checked when the case file loads and which is compiled on first use:
+/// compiling is most of the cost of a pattern, and listing or a filtered run needs none of them.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: Arc<OnceLock<Result<Regex, String>>>,
+}
+
+impl Pattern {
+    /// Checks the syntax; the error is the parser's (several lines, with a caret).
+    pub fn new(source: &str) -> Result<Pattern, String> {
+        regex_syntax::Parser::new()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(Pattern {
+            source: source.to_string(),
+            compiled: Arc::default(),
+        })
+    }
+
+    /// Whether `text` matches; an error if the pattern, though well-formed, cannot be built
+    /// (over the regex crate's size limit).
+    pub fn is_match(&self, text: &str) -> Result<bool, String> {
+        match self
+            .compiled
+            .get_or_init(|| Regex::new(&self.source).map_err(|e| e.to_string()))
+        {
+            Ok(re) => Ok(re.is_match(text)),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    #[test]
+    fn a_pattern_is_checked_at_once_and_compiled_when_first_used() {
+        let p = Pattern::new("^a+$").unwrap();
+        assert_eq!(p.is_match("aaa"), Ok(true));
+        assert_eq!(p.is_match("b"), Ok(false));
+        assert!(Pattern::new("([a-")
+            .unwrap_err()
+            .contains("unclosed character class"));
+    }
+
+    #[test]
+    fn a_well_formed_pattern_too_big_to_build_fails_when_used() {
+        let p = Pattern::new(r"\w{1000}{1000}").unwrap();
+        let e = p.is_match("x").unwrap_err();
+        assert!(e.contains("size limit"), "{e}");
     }
 }
