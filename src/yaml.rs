@@ -30,8 +30,7 @@ pub struct Node<'t> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind<'t> {
     /// `plain`: written without quotes or block style, so it may resolve to null, a bool or a
-    /// number when the target type accepts any value. The text borrows from the file unless it
-    /// had escapes or folded lines.
+    /// number when the target type accepts any value. The text is as the parser gives it.
     Scalar {
         text: Cow<'t, str>,
         plain: bool,
@@ -380,6 +379,8 @@ fn resolve(text: &str) -> Resolved<'_> {
     Resolved::Str(text)
 }
 
+/// Copy: an error raised after the node is handed to a visitor still needs its position.
+#[derive(Clone, Copy)]
 struct De<'a> {
     node: &'a Node<'a>,
     path: Path<'a>,
@@ -600,13 +601,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
             Some((text, true)) if matches!(resolve(text), Resolved::Null) => {
                 visitor.visit_none().map_err(|e| self.fix(e))
             }
-            _ => {
-                let fix = De {
-                    node: self.node,
-                    path: self.path,
-                };
-                visitor.visit_some(self).map_err(|e| fix.fix(e))
-            }
+            _ => visitor.visit_some(self).map_err(|e| self.fix(e)),
         }
     }
 
@@ -615,11 +610,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         _name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        let fix = De {
-            node: self.node,
-            path: self.path,
-        };
-        visitor.visit_newtype_struct(self).map_err(|e| fix.fix(e))
+        visitor.visit_newtype_struct(self).map_err(|e| self.fix(e))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -640,10 +631,14 @@ impl<'de> de::Deserializer<'de> for De<'_> {
                 path: &self.path,
             },
             _ => {
+                let found = match self.node.kind {
+                    Kind::Seq(_) => de::Unexpected::Seq,
+                    _ => de::Unexpected::Map,
+                };
                 return Err(self.fix(de::Error::invalid_type(
-                    de::Unexpected::Seq,
+                    found,
                     &"a variant name or a one-entry mapping",
-                )))
+                )));
             }
         };
         visitor.visit_enum(access).map_err(|e| self.fix(e))
@@ -796,5 +791,7 @@ mod tests {
         let e = from_str::<Vec<Format>>("[raw, vmdk]").unwrap_err();
         assert_eq!(e.path, "[1]");
         assert!(e.message.starts_with("unknown variant `vmdk`"), "{e}");
+        let e = from_str::<Format>("{raw: 1, qcow2: 2}").unwrap_err();
+        assert!(e.message.starts_with("invalid type: map"), "{e}");
     }
 }
