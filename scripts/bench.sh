@@ -103,7 +103,7 @@ if [[ ${1:-} == --glance ]]; then
   dir=$OUT/glance
   ep=$(scripts/glance.sh start --dir "$dir")
   trap 'scripts/glance.sh stop --dir "$dir" >/dev/null 2>&1; rm -rf "$OUT"' EXIT
-  read -r wall user sys rss < <(timed "$BIN" run --endpoint "$ep" --test-threads 1 --report-dir "$OUT/g" --junit "$OUT/g.xml")
+  read -r wall user sys rss < <(timed "$BIN" run --endpoint "$ep" --test-threads 1 --profile glance-sqlite --report-dir "$OUT/g" --junit "$OUT/g.xml")
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')
   echo "glance 33 (sqlite, noauth), --test-threads 1: wall ${wall} s, harness CPU ${cpu} s ($(awk -v c="$cpu" -v w="$wall" 'BEGIN{printf "%.1f", 100*c/w}')% of wall), peak RSS $((rss / 1024)) MiB"
 fi

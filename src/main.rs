@@ -13,6 +13,3 @@ fn main() -> ExitCode {
         Command::Cleanup(args) => imgconf::app::cleanup(*args),
     }
 }
-
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
