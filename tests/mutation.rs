@@ -22,7 +22,9 @@ fn run(fault: Option<&str>, dir: &std::path::Path) -> Run {
         .args(["run", "--format", "terse", "--junit"])
         .arg(&junit);
     if let Some(f) = fault {
-        cmd.args(["--fault", f]);
+        // Many faults leave cases polling until their attempts run out (15 s and more), so a
+        // faulty run mostly waits: more cases at once overlap the waits, not the CPU work.
+        cmd.args(["--fault", f, "--test-threads", "16"]);
     }
     let out = cmd.output().expect("run imgconf");
     let xml = std::fs::read_to_string(&junit).unwrap_or_default();
@@ -62,10 +64,11 @@ fn every_fault_is_caught_and_every_case_catches_a_fault() {
     );
     assert!(clean.all.len() > 20);
 
-    // Faults run a few at a time: each run is a whole suite against its own server.
+    // Faults run several at a time: each run is a whole suite against its own server, and
+    // most of a faulty run's time is spent waiting on polls.
     let next = std::sync::atomic::AtomicUsize::new(0);
     let runs: Vec<(usize, Run)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..4)
+        let workers: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
                     let mut mine = Vec::new();
