@@ -52,8 +52,8 @@ pub struct Coverage {
 
 impl Catalogue {
     pub fn parse(file: &SourceFile) -> Result<Catalogue, String> {
-        let c: Catalogue =
-            crate::yaml::from_str(&file.text).map_err(|e| format!("{}: {e}", file.path))?;
+        let c: Catalogue = crate::yaml::from_str(&file.text)
+            .map_err(|e| crate::case::LoadError::from_yaml(file, e).to_string())?;
         let mut seen = BTreeSet::new();
         for b in &c.behaviours {
             if !seen.insert(b.id.as_str()) {
@@ -190,6 +190,16 @@ mod tests {
         let text = "behaviours:\n  - {id: B1, area: a, request: r, documented: d, glance: g}\n  - {id: B1, area: a, request: r, documented: d, glance: g}\n";
         let err = Catalogue::parse(&SourceFile::new("c.yaml", text.into())).unwrap_err();
         assert!(err.contains("behaviour B1 is listed twice"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_entry_names_file_line_and_field() {
+        let text = "behaviours:\n  - {id: B1, area: a, request: r, documented: d, glance: g}\n  - {id: B2, area: a}\n";
+        let err = Catalogue::parse(&SourceFile::new("c.yaml", text.into())).unwrap_err();
+        assert!(
+            err.starts_with("c.yaml:3:5: behaviours[1]: missing field `request`"),
+            "{err}"
+        );
     }
 
     #[test]

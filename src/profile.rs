@@ -122,17 +122,7 @@ impl Profile {
     /// not the ones the profile was written for, so names cannot be checked). Errors read
     /// `file:line:column: field: problem`.
     pub fn parse(file: &SourceFile, known: Option<&Known>) -> Result<Profile, String> {
-        let located = |e: crate::yaml::Error| {
-            let field = if e.path.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", e.path)
-            };
-            format!(
-                "{}:{}:{}: {field}{}",
-                file.path, e.line, e.column, e.message
-            )
-        };
+        let located = |e| crate::case::LoadError::from_yaml(file, e).to_string();
         let tree = crate::yaml::parse(&file.text).map_err(located)?;
         let p: Profile = crate::yaml::from_node(&tree).map_err(located)?;
         let mut problems = Vec::new();

@@ -102,8 +102,9 @@ pub fn load(files: &[SourceFile], schemas: &SchemaSet) -> Result<Vec<Case>, Vec<
 }
 
 fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
-    let tree = yaml::parse(&file.text).map_err(|e| vec![yaml_error(file, e)])?;
-    let parsed: CaseFile = yaml::from_node(&tree).map_err(|e| vec![yaml_error(file, e)])?;
+    let tree = yaml::parse(&file.text).map_err(|e| vec![LoadError::from_yaml(file, e)])?;
+    let parsed: CaseFile =
+        yaml::from_node(&tree).map_err(|e| vec![LoadError::from_yaml(file, e)])?;
     let mut ctx = Ctx {
         file: &file.path,
         tree: &tree,
@@ -143,13 +144,17 @@ fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<Lo
     }
 }
 
-fn yaml_error(file: &SourceFile, e: yaml::Error) -> LoadError {
-    LoadError {
-        file: file.path.clone(),
-        line: e.line,
-        column: e.column,
-        field: e.path,
-        message: e.message,
+impl LoadError {
+    /// A YAML syntax or type problem of `file`, in the `file:line:column: field: message` form
+    /// every data file's problems take (case files, profiles, the catalogue).
+    pub fn from_yaml(file: &SourceFile, e: yaml::Error) -> LoadError {
+        LoadError {
+            file: file.path.clone(),
+            line: e.line,
+            column: e.column,
+            field: e.path,
+            message: e.message,
+        }
     }
 }
 
