@@ -1518,6 +1518,24 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "import-methods-as-a-string",
+        breaks: "GET /v2/info/import gives `import-methods.value` as one comma-separated string (as the create response's header does) instead of a list",
+        caught_by: &[
+            "clients::clients-import-info",
+            "discovery::import-info-lists-methods",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, &["v2", "info", "import"]) {
+                r.edit_json(|v| {
+                    if let Some(list) = v.pointer("/import-methods/value").and_then(Value::as_array) {
+                        let joined: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+                        v["import-methods"]["value"] = joined.join(",").into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
         name: "deactivated-stores-shown",
         breaks: "a deactivated image shows its `stores` to every caller, not only to administrators",
         caught_by: &["actions::deactivated-image-shows-its-stores-only-to-administrators"],
