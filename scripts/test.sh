@@ -29,14 +29,16 @@ scripts/glance.sh install >reports/glance-install.log 2>&1 &
 glance_install=$!
 scripts/keystone.sh install >reports/keystone-install.log 2>&1 &
 keystone_install=$!
+scripts/clients.sh install >reports/clients-install.log 2>&1 &
+clients_install=$!
 # No separate `cargo build`: the tests need the binary, so this builds target/release/imgconf
 # too, and a build without the dev-dependencies would compile rustls, reqwest and imgconf twice
 # (the dev-dependencies change their features).
 if ! cargo test --release "${locked[@]}"; then
-  kill "$glance_install" "$keystone_install" 2>/dev/null || true
+  kill "$glance_install" "$keystone_install" "$clients_install" 2>/dev/null || true
   exit 1
 fi
-for job in "glance:$glance_install" "keystone:$keystone_install"; do
+for job in "glance:$glance_install" "keystone:$keystone_install" "clients:$clients_install"; do
   rc=0
   wait "${job#*:}" || rc=$?
   cat "reports/${job%%:*}-install.log" >&2
@@ -47,12 +49,14 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/imgconf-glance.XXXXXX")
 chmod 711 "$WORK"   # a --db postgres run's server (user postgres) must traverse it
 STARTED=()
 KEYSTONES=()
+SERVERS=()   # pids of reference servers (imgconf serve) started here
 FAILED=()
 # Always stop every Glance and Keystone we started, also on failure or Ctrl-C.
 cleanup() {
   local d
   for d in "${STARTED[@]}"; do scripts/glance.sh stop --dir "$d" || true; done
   for d in "${KEYSTONES[@]}"; do scripts/keystone.sh stop --dir "$d" || true; done
+  for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -87,6 +91,43 @@ certify glance-trusted trusted sqlite 1 trusted-headers --profile glance-sqlite
 # multi-store cases (copy-image, per-store delete, imports into named stores) run here, while
 # the sqlite runs above certify a single-store deployment.
 STORES=2 certify glance-postgres trusted postgres 4 trusted-headers --profile glance-multiworker
+
+# The clients as witnesses: openstacksdk, python-openstackclient and python-glanceclient each
+# drive one scripted image lifecycle against the reference server and against a fresh Glance
+# (trusted headers, sqlite, one store, like the server's `--stores memory`); their normalised
+# transcripts must be the same step for step, but for scripts/clients/allowed.json.
+clients_lifecycle() {
+  local name=clients-lifecycle dir=$WORK/glance-clients ep port ref pid t0 rc=0
+  # The tooling's own tests first (recording proxy, normalisation, comparison).
+  python3 -m unittest discover -q -s scripts/clients -p 'test_*.py' ||
+    FAILED+=("$name (scripts/clients tests failed)")
+  STARTED+=("$dir")
+  if ! ep=$(scripts/glance.sh start --dir "$dir" --mode trusted --db sqlite); then
+    FAILED+=("$name (Glance did not start)")
+    return
+  fi
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  ref=http://127.0.0.1:$port
+  target/release/imgconf serve --listen "127.0.0.1:$port" --stores memory >"$WORK/$name-serve.log" 2>&1 &
+  pid=$!
+  SERVERS+=("$pid")
+  for _ in $(seq 100); do
+    python3 -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' "$ref/versions" \
+      2>/dev/null && break
+    sleep 0.1
+  done
+  mkdir -p "reports/$name"
+  t0=$(date +%s.%N)
+  scripts/clients.sh compare --reference "$ref" --glance "$ep" --out "reports/$name" \
+    | tee "reports/$name/compare.txt" || rc=$?
+  awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  scripts/glance.sh stop --dir "$dir"
+  cp "$dir/glance.log" "$dir/access.log" "reports/$name/" 2>/dev/null || true
+  ((rc == 0)) || FAILED+=("$name (transcripts differ, see reports/$name/compare.txt)")
+}
+clients_lifecycle
 
 # Keystone: a real Keystone (keystone.sh: personas owner/other/third/admin, an application
 # credential, the image service in its catalog) in front of a real Glance whose pipeline is the

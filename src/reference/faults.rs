@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::routes;
-use super::state::AppState;
+use super::state::{AppState, Status};
 
 /// A request as the fault layer sees it, before it reaches the server.
 #[derive(Debug, Clone)]
@@ -1497,6 +1497,90 @@ pub static FAULTS: &[Fault] = &[
                         }
                     }
                 });
+            }
+        }),
+    },
+    // What the common clients (openstacksdk, openstackclient, glanceclient) rely on.
+    Fault {
+        name: "os-hidden-case-sensitive",
+        breaks: "`os_hidden=True` (as openstacksdk's find and glanceclient's `--hidden` send it) is refused with 400; only lower-case `true`/`false` pass",
+        caught_by: &[
+            "images.list::os-hidden-filter-value-is-case-insensitive",
+            "clients::openstacksdk-find-image-by-name-among-hidden-images",
+            "clients::glanceclient-image-list-hidden",
+        ],
+        bend: Bend::Request(|c| {
+            let capitalised = c.is(Method::GET, IMAGES)
+                && c.query
+                    .iter()
+                    .any(|(k, v)| k == "os_hidden" && v != "true" && v != "false");
+            capitalised.then(|| Reply::empty(StatusCode::BAD_REQUEST))
+        }),
+    },
+    Fault {
+        name: "import-methods-as-a-string",
+        breaks: "GET /v2/info/import gives `import-methods.value` as one comma-separated string (as the create response's header does) instead of a list",
+        caught_by: &[
+            "clients::clients-import-info",
+            "discovery::import-info-lists-methods",
+        ],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, &["v2", "info", "import"]) {
+                r.edit_json(|v| {
+                    if let Some(list) = v.pointer("/import-methods/value").and_then(Value::as_array) {
+                        let joined: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+                        v["import-methods"]["value"] = joined.join(",").into();
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "deactivated-stores-shown",
+        breaks: "a deactivated image shows its `stores` to every caller, not only to administrators",
+        caught_by: &["actions::deactivated-image-shows-its-stores-only-to-administrators"],
+        bend: Bend::Racy(|app, call| {
+            Box::pin(async move {
+                if !call.is(Method::GET, IMAGE) {
+                    return None;
+                }
+                let id = call.path.trim_start_matches('/').split('/').nth(2)?;
+                let stores = {
+                    let store = app.store();
+                    let img = store.get_live(id)?;
+                    let shown = img.status == Status::Deactivated && !img.data.stores.is_empty();
+                    shown.then(|| img.data.stores.join(","))?
+                };
+                let mut reply = send(&app, &call).await;
+                reply.edit_images(|o| {
+                    o.insert("stores".into(), stores.clone().into());
+                });
+                Some(reply)
+            })
+        }),
+    },
+    Fault {
+        name: "stores-patch-read-only",
+        breaks: "a PATCH of `/stores` (openstacksdk's `update_image` may send `remove /stores`) is refused as read-only (403) instead of acting on a property of that name (409 when absent, 200 for add)",
+        caught_by: &["images.update::patch-of-stores-acts-on-a-property-of-that-name"],
+        bend: Bend::Request(|c| {
+            let touches_stores = c.is(Method::PATCH, IMAGE)
+                && c.json()
+                    .and_then(|v| v.as_array().cloned())
+                    .is_some_and(|ops| ops.iter().any(|op| op["path"] == "/stores"));
+            touches_stores.then(|| Reply::empty(StatusCode::FORBIDDEN))
+        }),
+    },
+    Fault {
+        name: "import-progress-properties-missing",
+        breaks: "an image never shows the `os_glance_*` properties an import leaves (`os_glance_importing_to_stores`, `os_glance_failed_import`)",
+        caught_by: &[
+            "clients::openstacksdk-glance-direct-import",
+            "images.import.web-download::failed-web-download-names-the-failed-store",
+        ],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| o.retain(|k, _| !k.starts_with("os_glance_")));
             }
         }),
     },

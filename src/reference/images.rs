@@ -74,7 +74,7 @@ pub fn create(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     store.insert(image.clone());
     drop(store);
 
-    let mut response = request::json(StatusCode::CREATED, &view::image(&image));
+    let mut response = request::json(StatusCode::CREATED, &view::image(&image, &ctx.caller));
     let location = format!("{}/v2/images/{}", ctx.host_url, image.id);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, value);
@@ -156,7 +156,10 @@ pub fn show(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     ctx.reject_body()?;
     let store = app.store();
     let image = readable(&store, &ctx.caller, id)?;
-    Ok(request::json(StatusCode::OK, &view::image(image)))
+    Ok(request::json(
+        StatusCode::OK,
+        &view::image(image, &ctx.caller),
+    ))
 }
 
 /// `PATCH /v2/images/{id}`: media type, body and operations are checked before the image is
@@ -180,7 +183,10 @@ pub fn update(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> {
     }
     store.insert(image.clone());
     drop(store);
-    Ok(request::json(StatusCode::OK, &view::image(&image)))
+    Ok(request::json(
+        StatusCode::OK,
+        &view::image(&image, &ctx.caller),
+    ))
 }
 
 /// `DELETE /v2/images/{id}`.

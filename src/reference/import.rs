@@ -23,7 +23,7 @@ use super::data::{self, Blob, STORE_DESCRIPTION};
 use super::errors::{ApiError, ApiResult};
 use super::policy;
 use super::request::{self, Ctx};
-use super::state::{now, AppState, Status};
+use super::state::{now, AppState, Image, Status};
 use super::tasks::Task;
 
 /// The import methods this server implements (and so advertises).
@@ -33,6 +33,25 @@ pub const METHODS: [&str; 3] = ["glance-direct", "web-download", "copy-image"];
 /// deployments (`[import_filtering_opts] allowed_hosts = [127.0.0.1]`) it reaches nothing but
 /// loopback, on any port, over http or https.
 pub const WEB_DOWNLOAD_HOST: &str = "127.0.0.1";
+
+/// The properties Glance keeps on an image about its import (B078), which clients show: the
+/// task holding the image's import lock (while it runs), the stores still to import into, and
+/// those that failed (both empty strings once an import succeeded).
+const IMPORT_TASK: &str = "os_glance_import_task";
+const IMPORTING_TO: &str = "os_glance_importing_to_stores";
+const FAILED_IMPORT: &str = "os_glance_failed_import";
+
+fn import_started(image: &mut Image, task_id: &str, stores: &[String]) {
+    image.extra.insert(IMPORT_TASK.into(), task_id.into());
+    image.extra.insert(IMPORTING_TO.into(), stores.join(","));
+    image.extra.insert(FAILED_IMPORT.into(), String::new());
+}
+
+fn import_ended(image: &mut Image, failed: &[String]) {
+    image.extra.remove(IMPORT_TASK);
+    image.extra.insert(IMPORTING_TO.into(), String::new());
+    image.extra.insert(FAILED_IMPORT.into(), failed.join(","));
+}
 
 /// Headers of the create response that announce import methods and stores (B038).
 pub fn announce(app: &AppState, response: &mut Response) {
@@ -260,21 +279,22 @@ pub async fn import(app: &AppState, ctx: &Ctx, id: &str) -> ApiResult<Response> 
             Targets::All => json!(app.options.stores),
         },
     });
-    match start(app, ctx, id, request)? {
+    let task_id = uuid::Uuid::new_v4().to_string();
+    match start(app, ctx, id, request, &task_id)? {
         Work::Done => {}
         Work::Download(uri, stores) => {
             let fetched = fetch(&uri, app.options.max_image_bytes).await;
             finish_download(app, id, fetched, stores);
         }
     }
-    record_task(app, ctx, id, input);
+    record_task(app, ctx, id, input, task_id);
     Ok(accepted())
 }
 
 /// The import is recorded as an `api_image_import` task of the caller's project (B271); a
 /// caller without a project cannot own one (Glance answers such an import with 500). It has
-/// succeeded when the image ended active.
-fn record_task(app: &AppState, ctx: &Ctx, id: &str, input: Value) {
+/// succeeded when the image ended active. Its id is the one the image named while it ran.
+fn record_task(app: &AppState, ctx: &Ctx, id: &str, input: Value, task_id: String) {
     if ctx.caller.project.is_none() {
         return;
     }
@@ -287,7 +307,7 @@ fn record_task(app: &AppState, ctx: &Ctx, id: &str, input: Value) {
     } else {
         ("failure", "the imported data was refused")
     };
-    let task = Task::finished(
+    let mut task = Task::finished(
         ctx,
         "api_image_import",
         Some(id),
@@ -296,12 +316,19 @@ fn record_task(app: &AppState, ctx: &Ctx, id: &str, input: Value) {
         json!({"image_id": id}),
         message,
     );
+    task.id = task_id;
     store.tasks.push(task);
 }
 
 /// The checks in Glance's order (B263, B268, B270): image, status for the method, formats,
 /// policy, stores, then the web-download URI; and what can be done at once.
-fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResult<Work> {
+fn start(
+    app: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    request: ImportRequest,
+    task_id: &str,
+) -> ApiResult<Work> {
     let configured = &app.options.stores;
     let mut store = app.store();
     let image = store
@@ -374,7 +401,9 @@ fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResu
                 "Image is already present at store '{present}'"
             )));
         }
+        import_started(image, task_id, &stores);
         image.data.stores.extend(stores);
+        import_ended(image, &[]);
         image.updated_at = now();
         return Ok(Work::Done);
     }
@@ -386,14 +415,20 @@ fn start(app: &AppState, ctx: &Ctx, id: &str, request: ImportRequest) -> ApiResu
             ));
         };
         image.status = Status::Importing;
+        import_started(image, task_id, &stores);
         image.updated_at = now();
         return Ok(Work::Download(uri, stores));
     }
     if let Some(blob) = image.data.staged.take() {
+        import_started(image, task_id, &stores);
         match data::inspect(image, &blob) {
-            Ok(virtual_size) => data::activate(image, blob, stores, virtual_size),
+            Ok(virtual_size) => {
+                data::activate(image, blob, stores, virtual_size);
+                import_ended(image, &[]);
+            }
             // The import fails after its 202: the image goes back to queued without data.
             Err(_) => {
+                import_ended(image, &stores);
                 image.status = Status::Queued;
                 image.data.size = None;
                 image.updated_at = now();
@@ -442,8 +477,12 @@ fn finish_download(app: &AppState, id: &str, fetched: Result<Blob, String>, stor
             .map(|virtual_size| (blob, virtual_size))
             .map_err(|e| e.message)
     }) {
-        Ok((blob, virtual_size)) => data::activate(image, blob, stores, virtual_size),
+        Ok((blob, virtual_size)) => {
+            data::activate(image, blob, stores, virtual_size);
+            import_ended(image, &[]);
+        }
         Err(_) => {
+            import_ended(image, &stores);
             image.status = Status::Queued;
             image.updated_at = now();
         }
@@ -580,6 +619,10 @@ mod tests {
             (img["status"].as_str(), img["size"].as_i64()),
             (Some("queued"), None)
         );
+        // The failed store is named; the import lock is gone (as on Glance).
+        assert_eq!(img["os_glance_failed_import"], "memory");
+        assert_eq!(img["os_glance_importing_to_stores"], "");
+        assert!(img.get("os_glance_import_task").is_none());
         // Raw data fetched into a qcow2 image fails format inspection the same way.
         let source = crate::websource::serve_local().await.unwrap();
         let resp = http
@@ -602,6 +645,85 @@ mod tests {
         assert_eq!(img["status"], "active");
         assert_eq!(img["os_hash_value"], source.source.sha512.as_str());
         assert_eq!(img["stores"], "memory");
+        assert_eq!(img["os_glance_failed_import"], "");
+        assert_eq!(img["os_glance_importing_to_stores"], "");
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_running_import_names_its_task_and_stores() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let server = start("127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+            .await
+            .unwrap();
+        let base = server.base_url();
+        // A project's member: the import is recorded as a task of that project.
+        let mut identity = reqwest::header::HeaderMap::new();
+        for (k, v) in [
+            ("x-identity-status", "Confirmed"),
+            ("x-project-id", "p"),
+            ("x-roles", "member"),
+        ] {
+            identity.insert(k, v.parse().unwrap());
+        }
+        let http = Client::builder().default_headers(identity).build().unwrap();
+        // A data source that answers only when told: the import is under way until then.
+        let source = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri = format!("http://{}/x.raw", source.local_addr().unwrap());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let answering = tokio::spawn(async move {
+            let (mut conn, _) = source.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf).await;
+            let _ = released.await;
+            let _ = conn
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        });
+        let (id, _) = create(&http, &base, true).await;
+        let import = {
+            let http = http.clone();
+            let url = format!("{base}/v2/images/{id}/import");
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&json!({"method": {"name": "web-download", "uri": uri}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        };
+        let mut running = image(&http, &base, &id).await;
+        for _ in 0..500 {
+            if running["status"] == "importing" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            running = image(&http, &base, &id).await;
+        }
+        assert_eq!(running["status"], "importing", "{running}");
+        assert_eq!(running["os_glance_importing_to_stores"], "memory");
+        assert_eq!(running["os_glance_failed_import"], "");
+        let task = running["os_glance_import_task"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        release.send(()).unwrap();
+        assert_eq!(import.await.unwrap(), StatusCode::ACCEPTED);
+        answering.await.unwrap();
+        let done = image(&http, &base, &id).await;
+        assert!(done.get("os_glance_import_task").is_none());
+        assert_eq!(done["os_glance_failed_import"], "memory");
+        // The task the image named is the import's task.
+        let tasks: Value = http
+            .get(format!("{base}/v2/images/{id}/tasks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tasks["tasks"][0]["id"], task.as_str());
         server.shutdown().await;
     }
 
@@ -752,6 +874,14 @@ mod tests {
             img["os_hash_value"],
             crate::reference::data::Blob::of(DATA).sha512_hex
         );
+        assert_eq!(
+            (
+                &img["os_glance_failed_import"],
+                &img["os_glance_importing_to_stores"]
+            ),
+            (&json!(""), &json!(""))
+        );
+        assert!(img.get("os_glance_import_task").is_none());
         assert_eq!(
             post_import(import).await.unwrap().status(),
             StatusCode::CONFLICT

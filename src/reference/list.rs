@@ -268,7 +268,9 @@ pub fn parse_query(raw: Option<&str>) -> ApiResult<ListQuery> {
         let value = last(key).unwrap_or_default();
         match key {
             "protected" => filters.protected = Some(parse_bool(key, &value)?),
-            "os_hidden" => filters.os_hidden = parse_bool(key, &value)?,
+            // Glance lower-cases `os_hidden` (not `protected`) before checking it, so the
+            // `True` that openstacksdk and glanceclient send is accepted (B287).
+            "os_hidden" => filters.os_hidden = parse_bool(key, &value.to_lowercase())?,
             "size_min" => filters.size_min = Some(parse_size(&value)?),
             "size_max" => filters.size_max = Some(parse_size(&value)?),
             "created_at" => filters.created_at = Some(parse_time_filter(key, &value)?),
@@ -609,7 +611,11 @@ pub fn index(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
     let q = parse_query(ctx.query.as_deref())?;
     let store = app.store();
     let page = run(&store, &ctx.caller, &q)?;
-    let images: Vec<Value> = page.images.iter().map(|img| view::image(img)).collect();
+    let images: Vec<Value> = page
+        .images
+        .iter()
+        .map(|img| view::image(img, &ctx.caller))
+        .collect();
     let next_marker = page.next_marker;
     drop(store);
     let (first, next) = links(&q, next_marker.as_deref());
@@ -759,12 +765,17 @@ mod tests {
         assert_eq!(t.op, TimeOp::Eq);
         assert!(q("created_at=lt:2020-01-01").is_ok());
         assert!(q("created_at=lt:2020-01-01T00:00:00%2B01:00").is_ok());
+        // os_hidden is read case-insensitively (as Glance lower-cases it), protected is not.
+        assert!(q("os_hidden=True").unwrap().filters.os_hidden);
+        assert!(!q("os_hidden=FALSE").unwrap().filters.os_hidden);
         for bad in [
             "visibility=bogus",
             "member_status=bogus",
             "protected=True",
             "protected=yes",
             "os_hidden=maybe",
+            "os_hidden=1",
+            "os_hidden=",
             "size_min=abc",
             "size_max=1.5",
             "created_at=gt:yesterday",

@@ -496,7 +496,6 @@ mod tests {
             "/os_hash_value",
             "/created_at",
             "/self",
-            "/stores",
         ] {
             assert_eq!(
                 parse_err(json!([{"op": "replace", "path": path, "value": "x"}]), d),
@@ -574,6 +573,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(img.name, None);
+    }
+
+    #[test]
+    fn stores_is_a_custom_property_to_a_patch() {
+        // Glance: remove or replace of /stores is 409 until an add made a property of it.
+        let d = Dialect::V2_1;
+        let mut img = fresh();
+        img.data.stores = vec!["fs".into()];
+        for op in [
+            json!([{"op": "remove", "path": "/stores"}]),
+            json!([{"op": "replace", "path": "/stores", "value": "fs"}]),
+        ] {
+            assert_eq!(
+                run(&mut img, op, d).unwrap_err().status,
+                StatusCode::CONFLICT
+            );
+        }
+        run(
+            &mut img,
+            json!([{"op": "add", "path": "/stores", "value": "x"}]),
+            d,
+        )
+        .unwrap();
+        assert_eq!(img.extra["stores"], "x");
+        assert_eq!(img.data.stores, vec!["fs"]);
+        run(&mut img, json!([{"op": "remove", "path": "/stores"}]), d).unwrap();
+        assert!(!img.extra.contains_key("stores"));
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub const CREATE_READ_ONLY: [&str; 8] = [
     "created_at",
     "updated_at",
 ];
-/// Attributes a PATCH may not touch (B102).
-pub const PATCH_READ_ONLY: [&str; 14] = [
+/// Attributes a PATCH may not touch (B102). Not `stores`: Glance's deserializer leaves it out,
+/// so a PATCH of `/stores` acts on a custom property of that name (B289).
+pub const PATCH_READ_ONLY: [&str; 13] = [
     "created_at",
     "updated_at",
     "status",
@@ -59,7 +60,6 @@ pub const PATCH_READ_ONLY: [&str; 14] = [
     "id",
     "os_hash_algo",
     "os_hash_value",
-    "stores",
 ];
 /// Reserved names (B054, B103).
 pub const RESERVED: [&str; 3] = ["location", "deleted", "deleted_at"];

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::state::{format_time, Image};
+use super::identity::Caller;
+use super::state::{format_time, Image, Status};
 
 fn opt_str(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
@@ -12,40 +13,46 @@ fn opt_int(v: Option<i64>) -> Value {
     v.map_or(Value::Null, Value::from)
 }
 
-/// Every base property (null when unset), the links, then the custom properties.
-pub fn image(img: &Image) -> Value {
+/// The custom properties, then every base property (null when unset), the links, and the
+/// stores holding the data: Glance's order. Clients that compute a JSON patch from the entity
+/// (glanceclient) order their operations by it.
+///
+/// The stores come from the image's locations, which Glance does not load for a deactivated
+/// image unless the caller is an administrator (B288); a custom property named `stores` (a
+/// PATCH may add one, B289) shows where no store is known.
+pub fn image(img: &Image, caller: &Caller) -> Value {
     let mut m = Map::new();
-    m.insert("id".into(), Value::String(img.id.clone()));
+    for (k, v) in &img.extra {
+        m.insert(k.clone(), Value::String(v.clone()));
+    }
     m.insert("name".into(), opt_str(&img.name));
-    m.insert("status".into(), img.status.as_str().into());
+    m.insert("disk_format".into(), opt_str(&img.disk_format));
+    m.insert("container_format".into(), opt_str(&img.container_format));
     m.insert("visibility".into(), img.visibility.as_str().into());
-    m.insert("protected".into(), img.protected.into());
-    m.insert("os_hidden".into(), img.os_hidden.into());
-    m.insert("checksum".into(), opt_str(&img.data.checksum));
-    m.insert("os_hash_algo".into(), opt_str(&img.data.os_hash_algo));
-    m.insert("os_hash_value".into(), opt_str(&img.data.os_hash_value));
-    m.insert("owner".into(), opt_str(&img.owner));
     m.insert("size".into(), opt_int(img.data.size));
     m.insert("virtual_size".into(), opt_int(img.data.virtual_size));
+    m.insert("status".into(), img.status.as_str().into());
+    m.insert("checksum".into(), opt_str(&img.data.checksum));
+    m.insert("protected".into(), img.protected.into());
     m.insert("min_ram".into(), img.min_ram.into());
     m.insert("min_disk".into(), img.min_disk.into());
-    m.insert("container_format".into(), opt_str(&img.container_format));
-    m.insert("disk_format".into(), opt_str(&img.disk_format));
+    m.insert("owner".into(), opt_str(&img.owner));
+    m.insert("os_hidden".into(), img.os_hidden.into());
+    m.insert("os_hash_algo".into(), opt_str(&img.data.os_hash_algo));
+    m.insert("os_hash_value".into(), opt_str(&img.data.os_hash_value));
+    m.insert("id".into(), Value::String(img.id.clone()));
     m.insert("created_at".into(), format_time(&img.created_at).into());
     m.insert("updated_at".into(), format_time(&img.updated_at).into());
     m.insert(
         "tags".into(),
         Value::Array(img.tags.iter().cloned().map(Value::String).collect()),
     );
-    if !img.data.stores.is_empty() {
-        m.insert("stores".into(), Value::String(img.data.stores.join(",")));
-    }
     m.insert("self".into(), format!("/v2/images/{}", img.id).into());
     m.insert("file".into(), format!("/v2/images/{}/file", img.id).into());
     m.insert("schema".into(), "/v2/schemas/image".into());
-    for (k, v) in &img.extra {
-        m.entry(k.clone())
-            .or_insert_with(|| Value::String(v.clone()));
+    let locations_shown = img.status != Status::Deactivated || caller.is_admin;
+    if locations_shown && !img.data.stores.is_empty() {
+        m.insert("stores".into(), Value::String(img.data.stores.join(",")));
     }
     Value::Object(m)
 }
@@ -59,7 +66,7 @@ mod tests {
     fn fresh_image_view() {
         let mut img = Image::new("abc".into(), 1, now());
         img.extra.insert("login-user".into(), "kvothe".into());
-        let v = image(&img);
+        let v = image(&img, &Caller::noauth());
         assert_eq!(v["status"], "queued");
         assert_eq!(v["visibility"], "shared");
         assert_eq!(v["size"], Value::Null);
@@ -83,7 +90,7 @@ mod tests {
         let schema = crate::reference::schemas::image();
         let validator = jsonschema::draft4::new(&schema).unwrap();
         let mut img = Image::new("e7db3b45-8db7-47ad-8109-3fb55c2c24fd".into(), 1, now());
-        assert!(validator.is_valid(&image(&img)));
+        assert!(validator.is_valid(&image(&img, &Caller::noauth())));
         img.name = Some("n".into());
         img.visibility = Visibility::Community;
         img.status = Status::Active;
@@ -94,8 +101,37 @@ mod tests {
         img.data.size = Some(5);
         img.data.checksum = Some("0".repeat(32));
         img.data.stores = vec!["fs".into()];
-        let v = image(&img);
+        let v = image(&img, &Caller::noauth());
         let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn custom_properties_come_first_and_stores_last() {
+        let mut img = Image::new("abc".into(), 1, now());
+        img.extra.insert("login-user".into(), "kvothe".into());
+        img.data.stores = vec!["fs".into()];
+        let v = image(&img, &Caller::noauth());
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.first().map(|k| k.as_str()), Some("login-user"));
+        assert_eq!(keys.last().map(|k| k.as_str()), Some("stores"));
+    }
+
+    #[test]
+    fn stores_of_a_deactivated_image_are_for_administrators() {
+        use crate::reference::state::Status;
+        let mut img = Image::new("abc".into(), 1, now());
+        img.data.stores = vec!["fs".into()];
+        img.status = Status::Deactivated;
+        let member = Caller::confirmed(Some("p".into()), None, vec!["member".into()]);
+        let admin = Caller::confirmed(Some("p".into()), None, vec!["admin".into()]);
+        assert!(image(&img, &member).get("stores").is_none());
+        assert_eq!(image(&img, &admin)["stores"], "fs");
+        // A custom `stores` property shows where the caller sees no store.
+        img.extra.insert("stores".into(), "mine".into());
+        assert_eq!(image(&img, &member)["stores"], "mine");
+        assert_eq!(image(&img, &admin)["stores"], "fs");
+        img.status = Status::Active;
+        assert_eq!(image(&img, &member)["stores"], "fs");
     }
 }
