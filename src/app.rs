@@ -303,6 +303,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         .cases
         .iter()
         .map(|case| {
+            let judge = crate::verdict::Judge {
+                profile: profile.clone(),
+            };
             let (ctx, profile, results, handle) = (
                 ctx.clone(),
                 profile.clone(),
@@ -329,11 +332,12 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                     Some(why) => skipped(&case, why),
                     None => handle.block_on(run_case(&ctx, &case)),
                 };
-                if fail_fast && result.verdict.is_failure() {
+                judge.judge(&mut result);
+                // Only after the profile has judged: an accepted deviation does not stop the run.
+                if fail_fast && judge.fails_run(&result) {
                     let _ = stop.set(result.id.clone());
                 }
-                profile.apply(&mut result);
-                let outcome = trial_outcome(&result, &redactor);
+                let outcome = trial_outcome(&judge, &result, &redactor);
                 count.failed(outcome.is_err());
                 results
                     .lock()
@@ -441,11 +445,18 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
     Ok(())
 }
 
-fn trial_outcome(r: &CaseResult, redactor: &auth::Redactor) -> Result<Completion, Failed> {
-    match r.verdict {
-        Verdict::Pass | Verdict::Deviation => Ok(Completion::Completed),
-        Verdict::Skip => Ok(Completion::ignored_with(redactor.scrub(&r.reason))),
-        Verdict::Fail | Verdict::Error => Err(redactor.scrub(&report::text::failure(r)).into()),
+/// The libtest trial's outcome (and so the exit code) follows the judged verdict.
+fn trial_outcome(
+    judge: &crate::verdict::Judge,
+    r: &CaseResult,
+    redactor: &auth::Redactor,
+) -> Result<Completion, Failed> {
+    if judge.fails_run(r) {
+        Err(redactor.scrub(&report::text::failure(r)).into())
+    } else if r.verdict == Verdict::Skip {
+        Ok(Completion::ignored_with(redactor.scrub(&r.reason)))
+    } else {
+        Ok(Completion::Completed)
     }
 }
 

@@ -27,11 +27,76 @@ pub struct Subject<'a> {
     pub sent: Option<&'a crate::http::Digest>,
 }
 
-/// One broken rule.
+/// How a rule was checked: the kind of check that found the response wanting. With the rule it
+/// names the check for good (a profile's deviation names the checks it excuses this way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// Results written before findings were structured.
+    #[default]
+    Unknown,
+    Status,
+    Present,
+    Absent,
+    /// The body had to be JSON.
+    Json,
+    Schema,
+    Subset,
+    Exact,
+    Equals,
+    NotEquals,
+    OneOf,
+    Regex,
+    StartsWith,
+    EndsWith,
+    Contains,
+    NotContains,
+    ContainsOnce,
+    ContainsEachOnce,
+    SetEquals,
+    Unique,
+    Len,
+    MinLen,
+    MaxLen,
+    Type,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    ValidAgainst,
+    Each,
+    /// The value could not be looked at, or the expected value not built.
+    Unreadable,
+    Capture,
+    Follow,
+    /// Deleting what the case created.
+    Cleanup,
+}
+
+impl Check {
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// One broken rule: what was checked (`rule`, `check`), what was expected and what came.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Which rule (`status`, `headers.location`, `schema image`, `body`, `body.tags`).
+    /// Which value (`status`, `headers.location`, `schema image`, `body`, `body.tags`).
     pub rule: String,
+    #[serde(default)]
+    pub check: Check,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Value>,
+    /// The value found (absent: there was none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<Value>,
+    /// Which of several responses of the step (`response 2 of 5`, `alongside request 1 of 3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
     pub message: String,
     /// Unified diff, expected against actual, when the rule compares documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,12 +106,34 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: impl Into<String>, message: impl Into<String>) -> Finding {
+    pub fn new(rule: impl Into<String>, check: Check, message: impl Into<String>) -> Finding {
         Finding {
             rule: rule.into(),
+            check,
+            expected: None,
+            actual: None,
+            response: None,
             message: message.into(),
             diff: None,
             schema_errors: Vec::new(),
+        }
+    }
+
+    pub fn expected(mut self, v: impl Into<Option<Value>>) -> Finding {
+        self.expected = v.into();
+        self
+    }
+
+    pub fn actual(mut self, v: impl Into<Option<Value>>) -> Finding {
+        self.actual = v.into();
+        self
+    }
+
+    /// `rule: message`, after the response it is about when the step had several.
+    pub fn line(&self) -> String {
+        match &self.response {
+            Some(r) => format!("{r}: {}: {}", self.rule, self.message),
+            None => format!("{}: {}", self.rule, self.message),
         }
     }
 }
@@ -67,10 +154,16 @@ impl Checker<'_> {
                     .map(u16::to_string)
                     .collect::<Vec<_>>()
                     .join(" or ");
-                out.push(Finding::new(
-                    "status",
-                    format!("expected {want}, got {}", s.status),
-                ));
+                let codes = allowed.iter().map(|c| Value::from(*c)).collect();
+                out.push(
+                    Finding::new(
+                        "status",
+                        Check::Status,
+                        format!("expected {want}, got {}", s.status),
+                    )
+                    .expected(Value::Array(codes))
+                    .actual(Value::from(s.status)),
+                );
             }
         }
         if let Some(s) = subject {
@@ -82,9 +175,11 @@ impl Checker<'_> {
                 expect.schema.is_some() || expect.body.is_some() || expect.body_exact.is_some();
             if needs_body {
                 match s.body {
-                    Err(why) => {
-                        out.push(Finding::new("body", format!("expected a JSON body: {why}")))
-                    }
+                    Err(why) => out.push(Finding::new(
+                        "body",
+                        Check::Json,
+                        format!("expected a JSON body: {why}"),
+                    )),
                     Ok(body) => {
                         if let Some(name) = &expect.schema {
                             self.schema(&format!("schema {name}"), name, body, &mut out);
@@ -102,7 +197,7 @@ impl Checker<'_> {
         for (path, pred) in &expect.checks {
             match self.resolve(path, subject) {
                 Ok(value) => self.predicate(&path.to_string(), value.as_ref(), pred, &mut out),
-                Err(why) => out.push(Finding::new(path.to_string(), why)),
+                Err(why) => out.push(Finding::new(path.to_string(), Check::Unreadable, why)),
             }
         }
         out
@@ -147,6 +242,7 @@ impl Checker<'_> {
             .map_err(|e| {
                 out.push(Finding::new(
                     rule,
+                    Check::Unreadable,
                     format!("cannot build the expected value: {e}"),
                 ))
             })
@@ -157,15 +253,18 @@ impl Checker<'_> {
         match self.schemas.validate(name, value) {
             Ok(errors) if errors.is_empty() => {}
             Ok(errors) => out.push(Finding {
-                rule: rule.to_string(),
-                message: format!(
-                    "does not validate against schema `{name}`: {} error(s)",
-                    errors.len()
-                ),
-                diff: None,
-                schema_errors: errors,
+                schema_errors: errors.clone(),
+                ..Finding::new(
+                    rule,
+                    Check::Schema,
+                    format!(
+                        "does not validate against schema `{name}`: {} error(s)",
+                        errors.len()
+                    ),
+                )
+                .expected(Value::String(name.to_string()))
             }),
-            Err(e) => out.push(Finding::new(rule, e)),
+            Err(e) => out.push(Finding::new(rule, Check::Schema, e)),
         }
     }
 
@@ -196,41 +295,60 @@ impl Checker<'_> {
             } else {
                 "differs from the expected document"
             };
+            let check = if subset { Check::Subset } else { Check::Exact };
             out.push(Finding {
-                rule: rule.to_string(),
-                message: how.to_string(),
                 diff: Some(json_diff(&expected, &shown)),
-                schema_errors: Vec::new(),
+                ..Finding::new(rule, check, how)
+                    .expected(expected)
+                    .actual(shown)
             });
         }
     }
 
     fn predicate(&self, rule: &str, value: Option<&Value>, p: &Predicate, out: &mut Vec<Finding>) {
-        let fail = |out: &mut Vec<Finding>, msg: String| out.push(Finding::new(rule, msg));
+        // Every finding below is about `value`, which is what was found.
+        let fail = |out: &mut Vec<Finding>, check: Check, msg: String| {
+            out.push(Finding::new(rule, check, msg).actual(value.cloned()))
+        };
         match (p.exists, value) {
             (Some(false), Some(v)) => {
-                return fail(out, format!("expected absent, found {}", short(v)))
+                return fail(
+                    out,
+                    Check::Absent,
+                    format!("expected absent, found {}", short(v)),
+                )
             }
             (Some(false), None) => return,
-            (_, None) => return fail(out, "expected present, but it is absent".into()),
+            (_, None) => {
+                return fail(
+                    out,
+                    Check::Present,
+                    "expected present, but it is absent".into(),
+                )
+            }
             _ => {}
         }
         let Some(v) = value else { return };
         if let Some(t) = &p.equals {
             if let Some(e) = self.render(t, rule, out) {
                 if &e != v {
+                    let message = format!("expected {}, got {}", short(&e), short(v));
                     out.push(Finding {
-                        rule: rule.to_string(),
-                        message: format!("expected {}, got {}", short(&e), short(v)),
                         diff: (e.is_object() || e.is_array()).then(|| json_diff(&e, v)),
-                        schema_errors: Vec::new(),
+                        ..Finding::new(rule, Check::Equals, message)
+                            .expected(e)
+                            .actual(v.clone())
                     });
                 }
             }
         }
         if let Some(t) = &p.not_equals {
             if self.render(t, rule, out).as_ref() == Some(v) {
-                fail(out, format!("expected anything but {}", short(v)));
+                fail(
+                    out,
+                    Check::NotEquals,
+                    format!("expected anything but {}", short(v)),
+                );
             }
         }
         if let Some(options) = &p.one_of {
@@ -241,12 +359,14 @@ impl Checker<'_> {
             if !rendered.contains(v) {
                 fail(
                     out,
+                    Check::OneOf,
                     format!(
                         "expected one of {}, got {}",
-                        short(&Value::Array(rendered)),
+                        short(&Value::Array(rendered.clone())),
                         short(v)
                     ),
                 );
+                expecting(out, Value::Array(rendered));
             }
         }
         if let Some(t) = &p.subset {
@@ -255,17 +375,27 @@ impl Checker<'_> {
         if let Some(re) = &p.regex {
             match v.as_str().map(|s| re.is_match(s)) {
                 Some(Ok(true)) => {}
-                Some(Err(e)) => fail(out, format!("regex /{re}/ cannot be built: {e}")),
+                Some(Err(e)) => fail(
+                    out,
+                    Check::Regex,
+                    format!("regex /{re}/ cannot be built: {e}"),
+                ),
                 _ => fail(
                     out,
+                    Check::Regex,
                     format!("expected a string matching /{re}/, got {}", short(v)),
                 ),
             }
         }
         for (t, start) in [(&p.starts_with, true), (&p.ends_with, false)] {
             let Some(t) = t else { continue };
+            let how_check = if start {
+                Check::StartsWith
+            } else {
+                Check::EndsWith
+            };
             let Ok(want) = t.render_string(self.env) else {
-                fail(out, "cannot build the expected text".into());
+                fail(out, how_check, "cannot build the expected text".into());
                 continue;
             };
             let ok = v.as_str().is_some_and(|s| {
@@ -279,6 +409,7 @@ impl Checker<'_> {
                 let how = if start { "starting" } else { "ending" };
                 fail(
                     out,
+                    how_check,
                     format!("expected a string {how} with {want:?}, got {}", short(v)),
                 );
             }
@@ -288,6 +419,7 @@ impl Checker<'_> {
                 if !contains(v, &e) {
                     fail(
                         out,
+                        Check::Contains,
                         format!("expected it to contain {}, got {}", short(&e), short(v)),
                     );
                 }
@@ -298,6 +430,7 @@ impl Checker<'_> {
                 if contains(v, &e) {
                     fail(
                         out,
+                        Check::NotContains,
                         format!("expected it not to contain {}, got {}", short(&e), short(v)),
                     );
                 }
@@ -311,6 +444,7 @@ impl Checker<'_> {
                         if n != 1 {
                             fail(
                                 out,
+                                Check::ContainsOnce,
                                 format!(
                                     "expected {} exactly once, found it {n} time(s) in {}",
                                     short(&e),
@@ -319,7 +453,11 @@ impl Checker<'_> {
                             );
                         }
                     }
-                    None => fail(out, format!("expected an array, got {}", short(v))),
+                    None => fail(
+                        out,
+                        Check::ContainsOnce,
+                        format!("expected an array, got {}", short(v)),
+                    ),
                 }
             }
         }
@@ -337,6 +475,7 @@ impl Checker<'_> {
                         if !wrong.is_empty() {
                             fail(
                                 out,
+                                Check::ContainsEachOnce,
                                 format!(
                                     "expected each of {} exactly once, found {}",
                                     short(&e),
@@ -345,9 +484,14 @@ impl Checker<'_> {
                             );
                         }
                     }
-                    (None, _) => fail(out, format!("expected an array, got {}", short(v))),
+                    (None, _) => fail(
+                        out,
+                        Check::ContainsEachOnce,
+                        format!("expected an array, got {}", short(v)),
+                    ),
                     (_, None) => fail(
                         out,
+                        Check::ContainsEachOnce,
                         format!("`contains_each_once` needs a list, got {}", short(&e)),
                     ),
                 }
@@ -373,6 +517,7 @@ impl Checker<'_> {
                     if !missing.is_empty() || !extra.is_empty() {
                         fail(
                             out,
+                            Check::SetEquals,
                             format!(
                                 "expected the set {}, got {} (missing {}, unexpected {})",
                                 short(&Value::Array(want.clone())),
@@ -381,9 +526,14 @@ impl Checker<'_> {
                                 short(&Value::Array(extra.into_iter().cloned().collect()))
                             ),
                         );
+                        expecting(out, Value::Array(want.clone()));
                     }
                 }
-                None => fail(out, format!("expected an array, got {}", short(v))),
+                None => fail(
+                    out,
+                    Check::SetEquals,
+                    format!("expected an array, got {}", short(v)),
+                ),
             }
         }
         if p.unique == Some(true) {
@@ -399,11 +549,16 @@ impl Checker<'_> {
                         let d = Value::Array(dups.into_iter().cloned().collect());
                         fail(
                             out,
+                            Check::Unique,
                             format!("expected no duplicates, but these repeat: {}", short(&d)),
                         );
                     }
                 }
-                None => fail(out, format!("expected an array, got {}", short(v))),
+                None => fail(
+                    out,
+                    Check::Unique,
+                    format!("expected an array, got {}", short(v)),
+                ),
             }
         }
         let length = match v {
@@ -412,24 +567,27 @@ impl Checker<'_> {
             Value::Object(o) => Some(o.len()),
             _ => None,
         };
-        for (bound, name, ok) in [
+        for (bound, name, bound_check, ok) in [
             (
                 p.len,
                 "exactly",
+                Check::Len,
                 (|n: usize, b: usize| n == b) as fn(usize, usize) -> bool,
             ),
-            (p.min_len, "at least", |n, b| n >= b),
-            (p.max_len, "at most", |n, b| n <= b),
+            (p.min_len, "at least", Check::MinLen, |n, b| n >= b),
+            (p.max_len, "at most", Check::MaxLen, |n, b| n <= b),
         ] {
             let Some(b) = bound else { continue };
             match length {
                 Some(n) if ok(n, b) => {}
                 Some(n) => fail(
                     out,
+                    bound_check,
                     format!("expected a length of {name} {b}, got {n}: {}", short(v)),
                 ),
                 None => fail(
                     out,
+                    bound_check,
                     format!("expected something with a length, got {}", short(v)),
                 ),
             }
@@ -440,6 +598,7 @@ impl Checker<'_> {
             if !ok {
                 fail(
                     out,
+                    Check::Type,
                     format!(
                         "expected a JSON {}, got a {}: {}",
                         t.name(),
@@ -449,11 +608,21 @@ impl Checker<'_> {
                 );
             }
         }
-        for (t, op, accept) in [
-            (&p.gt, ">", &[Ordering::Greater][..]),
-            (&p.ge, ">=", &[Ordering::Greater, Ordering::Equal][..]),
-            (&p.lt, "<", &[Ordering::Less][..]),
-            (&p.le, "<=", &[Ordering::Less, Ordering::Equal][..]),
+        for (t, op, order_check, accept) in [
+            (&p.gt, ">", Check::Gt, &[Ordering::Greater][..]),
+            (
+                &p.ge,
+                ">=",
+                Check::Ge,
+                &[Ordering::Greater, Ordering::Equal][..],
+            ),
+            (&p.lt, "<", Check::Lt, &[Ordering::Less][..]),
+            (
+                &p.le,
+                "<=",
+                Check::Le,
+                &[Ordering::Less, Ordering::Equal][..],
+            ),
         ] {
             let Some(t) = t else { continue };
             let Some(bound) = self.render(t, rule, out) else {
@@ -461,9 +630,14 @@ impl Checker<'_> {
             };
             match order(v, &bound) {
                 Some(o) if accept.contains(&o) => {}
-                Some(_) => fail(out, format!("expected {} {op} {}", short(v), short(&bound))),
+                Some(_) => fail(
+                    out,
+                    order_check,
+                    format!("expected {} {op} {}", short(v), short(&bound)),
+                ),
                 None => fail(
                     out,
+                    order_check,
                     format!("cannot order {} against {}", short(v), short(&bound)),
                 ),
             }
@@ -476,15 +650,18 @@ impl Checker<'_> {
                 match crate::schema::validate_with(&doc, v) {
                     Ok(errors) if errors.is_empty() => {}
                     Ok(errors) => out.push(Finding {
-                        rule: rule.to_string(),
-                        message: format!(
-                            "does not validate against the given schema: {} error(s)",
-                            errors.len()
-                        ),
-                        diff: None,
-                        schema_errors: errors,
+                        schema_errors: errors.clone(),
+                        ..Finding::new(
+                            rule,
+                            Check::ValidAgainst,
+                            format!(
+                                "does not validate against the given schema: {} error(s)",
+                                errors.len()
+                            ),
+                        )
+                        .actual(v.clone())
                     }),
-                    Err(e) => fail(out, e),
+                    Err(e) => fail(out, Check::ValidAgainst, e),
                 }
             }
         }
@@ -495,9 +672,20 @@ impl Checker<'_> {
                         self.predicate(&format!("{rule}[{i}]"), Some(item), each, out);
                     }
                 }
-                None => fail(out, format!("expected an array, got {}", short(v))),
+                None => fail(
+                    out,
+                    Check::Each,
+                    format!("expected an array, got {}", short(v)),
+                ),
             }
         }
+    }
+}
+
+/// Adds what was expected to the finding just made.
+fn expecting(out: &mut [Finding], want: Value) {
+    if let Some(f) = out.last_mut() {
+        f.expected = Some(want);
     }
 }
 

@@ -28,5 +28,6 @@ pub mod suite;
 pub mod sweep;
 pub mod template;
 pub mod valuepath;
+pub mod verdict;
 pub mod websource;
 pub mod yaml;

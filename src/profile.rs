@@ -4,12 +4,11 @@
 //! which areas and cases apply (an excluded one is reported as skipped with the profile's
 //! reason), which optional features to take as offered or absent whatever discovery finds,
 //! which schema fixtures replace the ones cases name, and the expected deviations: cases that
-//! fail on that kind of target for a known, documented reason. Such a failure is accepted and
-//! reported as a deviation; a deviation that no longer happens fails the case, so the list never
-//! goes stale.
+//! fail on that kind of target for a known, documented reason, each naming the findings it
+//! excuses (`verdict.rs` judges a case with them).
 
 use crate::case::Case;
-use crate::outcome::{CaseResult, DeviationNote, Verdict};
+use crate::expect::Check;
 use crate::source::SourceFile;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,18 +90,39 @@ pub struct Deviation {
     pub case: String,
     /// Why the target behaves this way.
     pub reason: String,
-    /// Where the difference is recorded.
+    /// Where the difference is recorded: a public URL or a file of this repository.
     pub reference: String,
-    /// Text the failure must contain, so that a different failure is not excused.
-    pub failure_contains: String,
+    /// The findings the deviation excuses. The case deviates only when every finding it makes
+    /// matches one of these; any other finding fails it.
+    pub excuses: Vec<Excuse>,
     /// A race: it shows in some runs and not in others, so a pass is not a sign that it is gone.
     #[serde(default)]
     pub intermittent: bool,
 }
 
+/// One finding a deviation excuses: the check (the rule, in which step, of which kind) and,
+/// where a different value must not be excused, the value found.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Excuse {
+    /// Step number (1 is the case's first step); absent: any step. Cleanup has no step.
+    #[serde(default)]
+    pub step: Option<usize>,
+    /// What was checked, as findings name it: `status`, `headers.content-md5`, `body.tags`,
+    /// `schema image`, `body`, `cleanup` (a delete of what the case created).
+    pub rule: String,
+    /// The kind of check (`equals`, `set_equals`, `present`…), where the rule has several.
+    #[serde(default)]
+    pub check: Option<Check>,
+    /// The value found (a status code, a header's text, a JSON value); absent: any.
+    #[serde(default)]
+    pub actual: Option<serde_json::Value>,
+}
+
 /// What a profile may name, from the suite it is checked against.
 pub struct Known<'a> {
-    pub cases: BTreeSet<&'a str>,
+    /// Case name → how many steps it has.
+    pub cases: BTreeMap<&'a str, usize>,
     pub areas: BTreeSet<&'a str>,
     pub schemas: BTreeSet<&'a str>,
 }
@@ -110,7 +130,10 @@ pub struct Known<'a> {
 impl<'a> Known<'a> {
     pub fn new(cases: &'a [Case], schemas: impl Iterator<Item = &'a str>) -> Known<'a> {
         Known {
-            cases: cases.iter().map(|c| c.id.as_str()).collect(),
+            cases: cases
+                .iter()
+                .map(|c| (c.id.as_str(), c.steps.len()))
+                .collect(),
             areas: cases.iter().map(|c| c.area.as_str()).collect(),
             schemas: schemas.collect(),
         }
@@ -178,19 +201,34 @@ impl Profile {
                     format!("`{}` is already excluded or has a deviation", d.case),
                 );
             }
+            if d.excuses.is_empty() {
+                problem(
+                    format!("deviations[{i}].excuses"),
+                    "names no finding to excuse".into(),
+                );
+            }
         }
         if let Some(known) = known {
             for (i, d) in p.deviations.iter().enumerate() {
-                if !known.cases.contains(d.case.as_str()) {
+                let Some(&steps) = known.cases.get(d.case.as_str()) else {
                     problem(
                         format!("deviations[{i}].case"),
                         format!("deviation for unknown case `{}`", d.case),
                     );
+                    continue;
+                };
+                for (j, e) in d.excuses.iter().enumerate() {
+                    if e.step.is_some_and(|n| n == 0 || n > steps) {
+                        problem(
+                            format!("deviations[{i}].excuses[{j}].step"),
+                            format!("`{}` has steps 1 to {steps}", d.case),
+                        );
+                    }
                 }
             }
             for (i, x) in p.cases.exclude.iter().enumerate() {
                 for (j, c) in x.cases.iter().enumerate() {
-                    if !known.cases.contains(c.as_str()) {
+                    if !known.cases.contains_key(c.as_str()) {
                         problem(
                             format!("cases.exclude[{i}].cases[{j}]"),
                             format!("unknown case `{c}`"),
@@ -309,120 +347,17 @@ impl Profile {
         features.extend(self.features.with.iter().cloned());
         features.retain(|f| !self.features.without.contains(f));
     }
-
-    /// Applies the declared deviation, if any, to a finished case.
-    pub fn apply(&self, result: &mut CaseResult) {
-        let Some(d) = self.deviations.iter().find(|d| d.case == result.id) else {
-            return;
-        };
-        let note = DeviationNote {
-            reason: d.reason.clone(),
-            reference: d.reference.clone(),
-        };
-        match result.verdict {
-            Verdict::Fail if result.reason.contains(&d.failure_contains) => {
-                result.verdict = Verdict::Deviation;
-                result.deviation = Some(note);
-            }
-            Verdict::Pass if d.intermittent => {
-                result.reason = format!(
-                    "passed this time; `{}` declares an intermittent deviation here",
-                    self.name
-                );
-                result.deviation = Some(note);
-            }
-            Verdict::Pass => {
-                result.verdict = Verdict::Fail;
-                result.reason = format!(
-                    "the `{}` profile expects this case to fail ({}), but it passed: the deviation is gone, remove it from the profile",
-                    self.name, d.failure_contains
-                );
-                result.deviation = Some(note);
-            }
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn profile() -> Profile {
-        let text = "name: t\ndescription: test\ndeviations:\n  - case: a::b\n    reason: r\n    reference: ref\n    failure_contains: 'expected 400, got 500'\n";
-        Profile::parse(&SourceFile::new("profiles/t.yaml", text.into()), None).unwrap()
-    }
-
-    fn result(verdict: Verdict, reason: &str) -> CaseResult {
-        CaseResult {
-            id: "a::b".into(),
-            area: "a".into(),
-            area_title: "A".into(),
-            proves: "p".into(),
-            behaviours: vec![],
-            document: "d".into(),
-            section: "s".into(),
-            file: "f".into(),
-            line: 1,
-            verdict,
-            reason: reason.into(),
-            steps: vec![],
-            cleanup: vec![],
-            deviation: None,
-            duration_ms: 0,
-        }
-    }
-
-    #[test]
-    fn the_declared_failure_becomes_a_deviation() {
-        let mut r = result(
-            Verdict::Fail,
-            "step 1 (line 3): status: expected 400, got 500",
-        );
-        profile().apply(&mut r);
-        assert_eq!(r.verdict, Verdict::Deviation);
-        assert_eq!(r.deviation.unwrap().reason, "r");
-    }
-
-    #[test]
-    fn another_failure_is_not_excused() {
-        let mut r = result(
-            Verdict::Fail,
-            "step 2 (line 9): status: expected 204, got 200",
-        );
-        profile().apply(&mut r);
-        assert_eq!(r.verdict, Verdict::Fail);
-    }
-
-    #[test]
-    fn a_deviation_that_no_longer_occurs_fails() {
-        let mut r = result(Verdict::Pass, "");
-        profile().apply(&mut r);
-        assert_eq!(r.verdict, Verdict::Fail);
-        assert!(r.reason.contains("the deviation is gone"), "{}", r.reason);
-    }
-
-    #[test]
-    fn an_intermittent_deviation_may_pass() {
-        let mut p = profile();
-        p.deviations[0].intermittent = true;
-        let mut r = result(Verdict::Pass, "");
-        p.apply(&mut r);
-        assert_eq!(r.verdict, Verdict::Pass);
-        assert!(r.reason.contains("intermittent deviation"), "{}", r.reason);
-        let mut r = result(
-            Verdict::Fail,
-            "step 1 (line 3): status: expected 400, got 500",
-        );
-        p.apply(&mut r);
-        assert_eq!(r.verdict, Verdict::Deviation);
-    }
-
     #[test]
     fn unknown_case_is_an_error() {
-        let text = "name: t\ndescription: d\ndeviations:\n  - {case: x::y, reason: r, reference: f, failure_contains: z}\n";
+        let text = "name: t\ndescription: d\ndeviations:\n  - {case: x::y, reason: r, reference: f, excuses: [{rule: status}]}\n  - {case: a::b, reason: r, reference: f, excuses: [{step: 3, rule: status}]}\n  - {case: a::c, reason: r, reference: f, excuses: []}\n";
         let known = Known {
-            cases: ["a::b"].into(),
+            cases: [("a::b", 2), ("a::c", 1)].into(),
             areas: ["a"].into(),
             schemas: ["image"].into(),
         };
@@ -430,6 +365,14 @@ mod tests {
             Profile::parse(&SourceFile::new("p.yaml", text.into()), Some(&known)).unwrap_err();
         assert!(
             err.contains("p.yaml:4:6: deviations[0].case: deviation for unknown case `x::y`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("deviations[1].excuses[0].step: `a::b` has steps 1 to 2"),
+            "{err}"
+        );
+        assert!(
+            err.contains("deviations[2].excuses: names no finding to excuse"),
             "{err}"
         );
         let text = "name: t\ndescription: d\nareas:\n  include: [a, zz]\nschemas: {image: nope}\nfeatures: {with: [Bad]}\n";

@@ -4,7 +4,7 @@
 use crate::case::plan::{Body, Request, Step};
 use crate::case::{ApiVersion, Case};
 use crate::cleanup::{Kind, Tracker};
-use crate::expect::{Checker, Finding, Subject};
+use crate::expect::{Check, Checker, Finding, Subject};
 use crate::http::{Outgoing, Received, SentRequest, Target};
 use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, Verdict};
 use crate::persona::{Persona, Personas};
@@ -47,9 +47,11 @@ impl RunContext {
     }
 }
 
+/// How a step ended. A failed step's findings are in its record; whether they fail the case is
+/// for `verdict::judge` to say, with the profile.
 enum StepEnd {
     Passed,
-    Failed(String),
+    Failed,
     Errored(String),
 }
 
@@ -82,6 +84,9 @@ fn blank(case: &Case) -> CaseResult {
     }
 }
 
+/// Runs the case and gathers the evidence: the steps up to the first that did not pass, with
+/// their findings, and what cleaning up found. The verdict is left to `verdict::judge` (here it
+/// is only `Skip` or `Error` when the case could not be run or decided, and `Pass` otherwise).
 pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
     let started = Instant::now();
     let mut result = blank(case);
@@ -115,25 +120,17 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
     for step in &case.steps {
         let (record, end) = run_step(ctx, case, step, &mut env).await;
         result.steps.push(record);
-        let where_ = format!("step {} (line {})", step.number, step.line);
         match end {
             StepEnd::Passed => continue,
-            StepEnd::Failed(why) => {
-                result.verdict = Verdict::Fail;
-                result.reason = format!("{where_}: {why}");
-            }
+            StepEnd::Failed => {}
             StepEnd::Errored(why) => {
                 result.verdict = Verdict::Error;
-                result.reason = format!("{where_}: {why}");
+                result.reason = format!("step {} (line {}): {why}", step.number, step.line);
             }
         }
         break;
     }
     result.cleanup = ctx.tracker.delete(&ctx.target, Some(&case.id)).await;
-    if result.verdict == Verdict::Pass && !result.cleanup.is_empty() {
-        result.verdict = Verdict::Fail;
-        result.reason = format!("cleanup: {}", result.cleanup.join("; "));
-    }
     result.duration_ms = started.elapsed().as_millis();
     result
 }
@@ -275,7 +272,7 @@ async fn run_step(
             &received,
         );
         for mut f in found {
-            f.rule = format!("alongside request {} of {n}: {}", i + 1, f.rule);
+            f.response = Some(format!("alongside request {} of {n}", i + 1));
             findings.push(f);
         }
     }
@@ -403,16 +400,16 @@ async fn run_one_step(
                     continue;
                 }
                 if expected_status {
-                    let last = findings
-                        .iter()
-                        .map(|f| format!("{}: {}", f.rule, f.message))
-                        .collect::<Vec<_>>();
-                    let why = format!(
-                        "still not so after {attempt} attempts, {} ms apart: {}",
-                        poll.interval_ms,
-                        last.join("; ")
-                    );
-                    return fail_with(record, Finding::new("poll", why));
+                    // The last answer's findings stand, each saying how long it was waited for.
+                    let mut findings = findings;
+                    for f in &mut findings {
+                        f.message = format!(
+                            "still not so after {attempt} attempts, {} ms apart: {}",
+                            poll.interval_ms, f.message
+                        );
+                    }
+                    record.findings = findings;
+                    return (record, StepEnd::Failed);
                 }
             }
             let end = summarize(&findings);
@@ -430,7 +427,7 @@ async fn run_one_step(
             Ok(Some(Value::String(next))) => {
                 if page >= step.max_pages as usize {
                     let why = format!("still more pages after {page}: the links never end");
-                    return fail_with(record, Finding::new(follow.to_string(), why));
+                    return fail_with(record, Finding::new(follow.to_string(), Check::Follow, why));
                 }
                 url = ctx.target.url(&next);
                 page += 1;
@@ -438,7 +435,8 @@ async fn run_one_step(
             Ok(None) | Ok(Some(Value::Null)) => break,
             Ok(Some(other)) => {
                 let why = format!("expected a link (string), got {other}");
-                return fail_with(record, Finding::new(follow.to_string(), why));
+                let f = Finding::new(follow.to_string(), Check::Follow, why).actual(other);
+                return fail_with(record, f);
             }
             Err(e) => return (record, StepEnd::Errored(e)),
         }
@@ -548,7 +546,7 @@ async fn run_parallel(
         )
         .0
         {
-            f.rule = format!("response {} of {n}: {}", i + 1, f.rule);
+            f.response = Some(format!("response {} of {n}", i + 1));
             findings.push(f);
         }
     }
@@ -730,6 +728,7 @@ fn capture(
 fn capture_finding(name: &str, path: &crate::valuepath::ValuePath, why: &str) -> Finding {
     Finding::new(
         format!("capture {name}"),
+        Check::Capture,
         format!("cannot capture `{name}` from {path}: {why}"),
     )
 }
@@ -746,20 +745,14 @@ fn no_response(mut record: StepRecord, request: SentRequest, why: String) -> (St
 
 /// Ends a step on one finding.
 fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
-    let end = summarize(std::slice::from_ref(&f));
     record.findings.push(f);
-    (record, end)
+    (record, StepEnd::Failed)
 }
 
 fn summarize(findings: &[Finding]) -> StepEnd {
-    match findings {
-        [] => StepEnd::Passed,
-        [one] => StepEnd::Failed(format!("{}: {}", one.rule, one.message)),
-        [first, rest @ ..] => StepEnd::Failed(format!(
-            "{}: {} (and {} more)",
-            first.rule,
-            first.message,
-            rest.len()
-        )),
+    if findings.is_empty() {
+        StepEnd::Passed
+    } else {
+        StepEnd::Failed
     }
 }

@@ -275,3 +275,146 @@ fn a_profile_chooses_areas_and_features() {
     let r = RunReport::read(&reports.join("results.json")).unwrap();
     assert!(r.run.features.contains(&"stores".to_string()));
 }
+
+/// Runs one case on the built-in server with `faults` switched on, under `profile`.
+fn run_faulted(faults: &[&str], profile: &str, case: &str) -> (Option<i32>, String, RunReport) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut cmd = bin();
+    cmd.env_remove("GITHUB_STEP_SUMMARY").args([
+        "run",
+        "--profile",
+        profile,
+        "--report-dir",
+        d.to_str().unwrap(),
+        "--junit",
+        d.join("junit.xml").to_str().unwrap(),
+        "--exact",
+        case,
+    ]);
+    for f in faults {
+        cmd.args(["--fault", f]);
+    }
+    let o = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = RunReport::read(&d.join("results.json"))
+        .unwrap_or_else(|e| panic!("no results.json: {e}\n{text}"));
+    (o.status.code(), text, report)
+}
+
+#[test]
+fn a_deviation_excuses_only_the_findings_it_names() {
+    let profile = "tests/data/profiles/stores-default-as-string.yaml";
+    let case = "discovery::stores-default-flag-is-boolean";
+    // The declared deviation alone: accepted.
+    let (code, text, r) = run_faulted(&["stores-default-as-string"], profile, case);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(r.cases[0].verdict, Verdict::Deviation, "{text}");
+    // The same deviation and a second broken check in the same step: the case fails, naming the
+    // finding the deviation does not excuse.
+    let (code, text, r) = run_faulted(
+        &["stores-default-as-string", "stores-read-only-as-string"],
+        profile,
+        case,
+    );
+    assert_eq!(code, Some(101), "{text}");
+    let c = &r.cases[0];
+    assert_eq!(c.verdict, Verdict::Fail, "{text}");
+    assert!(
+        c.reason.starts_with(r#"step 1 (line 102): body.stores[*]["read-only"][0]: expected true, got "true""#)
+            && c.reason.contains("not excused by the deviation `stores-default-as-string` declares here (2 other finding(s) are)"),
+        "{}",
+        c.reason
+    );
+    let findings = &c.steps[0].findings;
+    assert_eq!(findings.len(), 4, "{findings:?}");
+    assert!(findings
+        .iter()
+        .all(|f| f.check == imgconf::expect::Check::Equals
+            && f.actual == Some(serde_json::json!("true"))));
+}
+
+#[test]
+fn every_deviation_reference_can_be_followed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("profiles")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        for d in &profile(&name).deviations {
+            let r = &d.reference;
+            let words: Vec<&str> = r
+                .split(|c: char| c.is_whitespace() || ";,()".contains(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            // Every path is a file of this repository; a catalogue id after it is in that file.
+            let mut followable = false;
+            for (i, w) in words.iter().enumerate() {
+                if w.starts_with("https://") {
+                    followable = true;
+                } else if w.contains('/') {
+                    let text = std::fs::read_to_string(root.join(w))
+                        .unwrap_or_else(|e| panic!("{name}: {}: {w}: {e}", d.case));
+                    followable = true;
+                    if let Some(id) = words
+                        .get(i + 1)
+                        .map(|id| id.trim_end_matches(':'))
+                        .filter(|id| id.len() == 4)
+                    {
+                        assert!(
+                            text.contains(&format!("id: {id}")),
+                            "{name}: {}: {id}",
+                            d.case
+                        );
+                    }
+                }
+            }
+            assert!(followable, "{name}: {}: nothing to follow in {r}", d.case);
+        }
+    }
+}
+
+#[test]
+fn fail_fast_fires_on_failures_only_after_the_profile_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = bin()
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args([
+            "run",
+            "--fault",
+            "stores-default-as-string",
+            "--profile",
+            "tests/data/profiles/stores-default-as-string.yaml",
+            "--fail-fast",
+            "--test-threads",
+            "1",
+            "--report-dir",
+            d.to_str().unwrap(),
+            "--junit",
+            d.join("junit.xml").to_str().unwrap(),
+            "discovery::",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(!text.contains("--fail-fast after"), "{text}");
+    let r = RunReport::read(&d.join("results.json")).unwrap();
+    let deviating = r.cases.iter().position(|c| c.verdict == Verdict::Deviation);
+    // The deviation was met before the last case, and every case after it ran.
+    assert!(deviating.is_some_and(|i| i + 1 < r.cases.len()), "{text}");
+    assert!(
+        r.cases.iter().all(|c| c.verdict == Verdict::Pass
+            || c.verdict == Verdict::Deviation
+            || (c.verdict == Verdict::Skip && !c.reason.contains("fail-fast"))),
+        "{text}"
+    );
+}

@@ -771,6 +771,20 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        // With `stores-default-as-string` on, a second finding in a case whose first one a
+        // profile may excuse (tests/profiles.rs: the deviation must not excuse this one too).
+        name: "stores-read-only-as-string",
+        breaks: "`/v2/info/stores` marks every store `\"read-only\": \"true\"`, a string",
+        caught_by: &["discovery::stores-default-flag-is-boolean"],
+        bend: Bend::Response(|c, r| {
+            if c.path == "/v2/info/stores" {
+                r.edit_each("stores", |store| {
+                    store["read-only"] = "true".into();
+                });
+            }
+        }),
+    },
+    Fault {
         name: "stores-without-default",
         breaks: "`/v2/info/stores` marks no store as the default",
         caught_by: &["discovery::stores-info-has-one-default"],

@@ -31,7 +31,7 @@ pub fn failure(r: &CaseResult) -> String {
             .unwrap_or_default();
         let _ = writeln!(s, "\n  step {} (line {}){title}", step.number, step.line);
         for f in &step.findings {
-            let _ = writeln!(s, "  ✗ {}: {}", f.rule, f.message);
+            let _ = writeln!(s, "  ✗ {}", f.line());
             for e in &f.schema_errors {
                 let _ = writeln!(s, "      {e}");
             }
