@@ -75,7 +75,7 @@ certify() {
   mkdir -p "reports/$name"
   t0=$(date +%s.%N)
   target/release/imgconf run --endpoint "$ep" --test-threads "$threads" --auth "$auth" \
-    --report-dir "reports/$name" --junit "reports/$name/junit.xml" "$@" || rc=$?
+    --report-dir "reports/$name" --junit "reports/$name/junit.xml" --strict-deviations "$@" || rc=$?
   awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
   scripts/glance.sh stop --dir "$dir"
   cp "$dir/glance.log" "$dir/access.log" "reports/$name/" 2>/dev/null || true   # for diagnosis

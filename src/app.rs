@@ -229,6 +229,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     info.features.retain(|f| !args.without_features.contains(f));
     let what = if server.is_some() {
         " (built-in reference server)"
+    } else if info.reference_server {
+        " (imgconf's reference server)"
     } else {
         ""
     };
@@ -282,6 +284,20 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         config: effective_config(&args, mode, &resolved),
     };
 
+    // Another implementation's deviations (Glance's) do not occur on the reference server.
+    let deviations_expected = !(info.reference_server || server.is_some())
+        || profile.deviations_on_reference_server != Some(false);
+    if !deviations_expected && !profile.deviations.is_empty() {
+        eprintln!(
+            "imgconf: the target is imgconf's reference server: the deviations of profile `{}` are not expected here",
+            profile.name
+        );
+    }
+    let judge = Arc::new(crate::verdict::Judge {
+        profile: profile.clone(),
+        deviations_expected,
+        strict_deviations: args.strict_deviations,
+    });
     let ctx = Arc::new(RunContext {
         target,
         schemas: suite.schemas.clone(),
@@ -303,9 +319,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         .cases
         .iter()
         .map(|case| {
-            let judge = crate::verdict::Judge {
-                profile: profile.clone(),
-            };
+            let judge = judge.clone();
             let (ctx, profile, results, handle) = (
                 ctx.clone(),
                 profile.clone(),
@@ -499,6 +513,22 @@ fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Resu
             deviations.len()
         );
         for d in deviations {
+            eprintln!("  {d}");
+        }
+    }
+    let gone = report::text::deviations_gone(&report.cases);
+    if !gone.is_empty() {
+        let what = if args.strict_deviations {
+            "failing the run: --strict-deviations"
+        } else {
+            "not a failure; --strict-deviations makes it one"
+        };
+        eprintln!(
+            "\ndeclared deviations of profile `{}` that did not occur ({}; {what}):",
+            report.run.profile,
+            gone.len()
+        );
+        for d in gone {
             eprintln!("  {d}");
         }
     }

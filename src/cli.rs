@@ -103,6 +103,9 @@ pub struct RunArgs {
     /// After the first failed case, skip the rest.
     #[arg(long, env = "IMGCONF_FAIL_FAST")]
     pub fail_fast: bool,
+    /// A declared deviation that did not occur fails the run (it is reported either way).
+    #[arg(long, env = "IMGCONF_STRICT_DEVIATIONS")]
+    pub strict_deviations: bool,
     /// Run only the cases that failed or errored in this earlier results.json.
     #[arg(long, env = "IMGCONF_RERUN_FAILED")]
     pub rerun_failed: Option<PathBuf>,

@@ -12,6 +12,8 @@ pub struct TargetInfo {
     pub current: Option<ApiVersion>,
     /// Optional features the target reveals through its API.
     pub features: std::collections::BTreeSet<String>,
+    /// The target is imgconf's own reference server (its versions document says so).
+    pub reference_server: bool,
 }
 
 impl TargetInfo {
@@ -32,6 +34,10 @@ pub async fn probe(target: &Target, identity: &[(String, String)]) -> Result<Tar
     let r = received.map_err(|e| format!("cannot reach the endpoint {}: {e}", target.base()))?;
     let doc: Value = serde_json::from_slice(&r.bytes).unwrap_or(Value::Null);
     let mut info = parse_versions(&doc);
+    info.reference_server = r
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case(crate::reference::versions::MARKER_HEADER));
     info.features.extend(cache_feature(&info.versions));
     // Discovery calls (2.6+, 2.8+): a target without them simply does not offer the features.
     if let Some(doc) = get_json(target, "/v2/info/import", &headers).await {

@@ -16,6 +16,9 @@ pub enum Verdict {
     Skip,
     /// Failed exactly as the profile's declared deviation says: accepted, and reported.
     Deviation,
+    /// Passed although the profile declares a deviation here: the target got more conformant.
+    /// Reported; it fails the run only with `--strict-deviations`.
+    DeviationGone,
 }
 
 impl Verdict {

@@ -35,6 +35,10 @@ pub struct Profile {
     pub schemas: BTreeMap<String, String>,
     #[serde(default)]
     pub deviations: Vec<Deviation>,
+    /// `false`: the deviations are another implementation's (Glance's), so they are not expected
+    /// on imgconf's own reference server, which the run recognises. Absent: the base's; true.
+    #[serde(default)]
+    pub deviations_on_reference_server: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -289,6 +293,9 @@ impl Profile {
         }
         if self.areas.include.is_none() {
             self.areas.include = base.areas.include;
+        }
+        if self.deviations_on_reference_server.is_none() {
+            self.deviations_on_reference_server = base.deviations_on_reference_server;
         }
         for x in base.areas.exclude {
             if !self.areas.exclude.iter().any(|m| m.area == x.area) {

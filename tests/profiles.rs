@@ -418,3 +418,29 @@ fn fail_fast_fires_on_failures_only_after_the_profile_judged() {
         "{text}"
     );
 }
+
+#[test]
+fn the_readme_serve_then_run_example_is_green() {
+    // `imgconf serve` + `imgconf run --endpoint`: the default `glance` profile's deviations are
+    // Glance's, and the run recognises the reference server, so none is expected there.
+    let server = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = bin()
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args(["run", "--endpoint", &server.1, "--report-dir"])
+        .arg(d)
+        .arg("--junit")
+        .arg(d.join("junit.xml"))
+        .arg("--strict-deviations")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("the deviations of profile `glance` are not expected here"),
+        "{text}"
+    );
+    let r = RunReport::read(&d.join("results.json")).unwrap();
+    assert_eq!(r.counts.deviations + r.counts.deviations_gone, 0);
+}

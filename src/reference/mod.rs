@@ -31,7 +31,7 @@ mod schemas;
 mod state;
 mod tags;
 mod tasks;
-mod versions;
+pub mod versions;
 mod view;
 
 #[cfg(test)]

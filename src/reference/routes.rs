@@ -260,6 +260,17 @@ pub async fn dispatch(State(app): State<Arc<AppState>>, req: Request) -> Respons
 }
 
 fn handle(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
+    let mut response = handle_route(app, route, ctx)?;
+    if matches!(route, Route::Root | Route::VersionChoices | Route::Versions) {
+        response.headers_mut().insert(
+            versions::MARKER_HEADER,
+            HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+        );
+    }
+    Ok(response)
+}
+
+fn handle_route(app: &AppState, route: &Route, ctx: &Ctx) -> ApiResult<Response> {
     let method = &ctx.method;
     match route {
         Route::Root => Ok(request::json(

@@ -5,6 +5,10 @@
 
 use serde_json::{json, Value};
 
+/// Set on the versions document the reference server serves, so that a run recognises the
+/// reference server behind any endpoint (and does not expect another implementation's deviations).
+pub const MARKER_HEADER: &str = "x-imgconf-reference-server";
+
 /// The newest minor version; every minor from 0 up to it is served.
 pub const CURRENT_MINOR: u32 = 18;
 

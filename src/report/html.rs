@@ -64,6 +64,12 @@ pub fn render(r: &RunReport) -> String {
         ("errors", "errors", c.errors, "error"),
         ("skipped", "skipped", c.skipped, "skip"),
         ("deviations", "deviations", c.deviations, "deviation"),
+        (
+            "deviations-gone",
+            "deviations that did not occur",
+            c.deviations_gone,
+            "deviation",
+        ),
     ] {
         let _ = write!(
             s,
@@ -105,6 +111,7 @@ fn case_html(s: &mut String, c: &CaseResult) {
         Verdict::Error => ("error", "ERROR"),
         Verdict::Skip => ("skip", "skipped"),
         Verdict::Deviation => ("deviation", "deviation"),
+        Verdict::DeviationGone => ("deviation", "deviation did not occur"),
     };
     let open = if c.verdict.is_failure() { " open" } else { "" };
     let _ = write!(
@@ -129,7 +136,7 @@ fn case_html(s: &mut String, c: &CaseResult) {
         c.line,
         c.duration_ms
     );
-    if c.verdict.is_failure() || c.verdict == Verdict::Deviation {
+    if c.verdict.is_failure() || matches!(c.verdict, Verdict::Deviation | Verdict::DeviationGone) {
         s.push_str("<pre>");
         for line in super::text::failure(c).lines() {
             let t = line.trim_start();

@@ -36,7 +36,7 @@ impl Counts {
             Verdict::Fail => self.failures += 1,
             Verdict::Error => self.errors += 1,
             Verdict::Skip => self.skipped += 1,
-            Verdict::Pass | Verdict::Deviation => {}
+            Verdict::Pass | Verdict::Deviation | Verdict::DeviationGone => {}
         }
     }
 }
@@ -110,7 +110,7 @@ fn testcase(x: &mut String, r: &CaseResult) {
         seconds(r.duration_ms)
     );
     let outcome = match r.verdict {
-        Verdict::Pass | Verdict::Deviation => None,
+        Verdict::Pass | Verdict::Deviation | Verdict::DeviationGone => None,
         Verdict::Skip => Some(("skipped", None)),
         Verdict::Fail => Some(("failure", Some("conformance failure"))),
         Verdict::Error => Some(("error", Some("harness error"))),
@@ -140,6 +140,9 @@ fn testcase(x: &mut String, r: &CaseResult) {
     let _ = writeln!(out, "case: {}:{}", r.file, r.line);
     if let Some(d) = &r.deviation {
         let _ = writeln!(out, "deviation: {} ({})", d.reason, d.reference);
+        if r.verdict == Verdict::DeviationGone {
+            let _ = writeln!(out, "declared deviation did not occur: {}", r.reason);
+        }
         if r.verdict == Verdict::Deviation {
             let _ = write!(
                 out,

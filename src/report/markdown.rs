@@ -74,6 +74,17 @@ pub fn render(r: &RunReport) -> String {
             let _ = writeln!(s, "- **{}**: {}", case.id, escape(why));
         }
     }
+    let gone = super::text::deviations_gone(&r.cases);
+    if !gone.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Declared deviations that did not occur ({})\n",
+            gone.len()
+        );
+        for line in gone {
+            let _ = writeln!(s, "- {}", escape(&line));
+        }
+    }
     s
 }
 

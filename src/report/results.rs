@@ -7,7 +7,8 @@
 //!   mode; `warnings` (omitted when empty: what weakens the evidence, such as TLS verification
 //!   turned off); optional features; start and end (RFC 3339) and duration; the effective
 //!   configuration with secrets masked.
-//! - `counts`: total, passed, failed, errors, skipped, deviations.
+//! - `counts`: total, passed, failed, errors, skipped, deviations, deviations_gone (declared
+//!   deviations that did not occur).
 //! - `cases`: per case its id, area, what it proves, behaviour ids, document and section, case
 //!   file and line, verdict (`pass`, `fail`, `error`, `skip`, `deviation`), one-line reason,
 //!   duration, and per step the exchanges (request with masked headers, response status, headers
@@ -60,6 +61,9 @@ pub struct Counts {
     pub errors: usize,
     pub skipped: usize,
     pub deviations: usize,
+    /// Declared deviations that did not occur.
+    #[serde(default)]
+    pub deviations_gone: usize,
 }
 
 impl Counts {
@@ -73,6 +77,7 @@ impl Counts {
                 Verdict::Error => c.errors += 1,
                 Verdict::Skip => c.skipped += 1,
                 Verdict::Deviation => c.deviations += 1,
+                Verdict::DeviationGone => c.deviations_gone += 1,
             }
         }
         c

@@ -105,6 +105,19 @@ pub fn deviations(results: &[CaseResult]) -> Vec<String> {
         .collect()
 }
 
+/// One line per declared deviation that did not occur (the case passed).
+pub fn deviations_gone(results: &[CaseResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.verdict == Verdict::DeviationGone)
+        .filter_map(|r| {
+            r.deviation
+                .as_ref()
+                .map(|d| format!("{}: {} ({})", r.id, d.reason, d.reference))
+        })
+        .collect()
+}
+
 /// The run per API area, for the end of the console output.
 pub fn area_summary(r: &super::results::RunReport) -> String {
     use super::results::Counts;
