@@ -75,8 +75,17 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())?,
     );
     suite.apply_profile(&profile).map_err(|e| e.to_string())?;
+    if args.libtest.ignored {
+        return Err("--ignored selects the cases marked ignored before the run, and imgconf marks none: a case that cannot run here is skipped while running, with its reason (drop --ignored)".into());
+    }
+    let libtest = args.libtest.to_mimic();
     // After the profile, which may name any case of the suite.
-    select_cases(&args, &mut suite.cases)?;
+    let Some(rerun_note) = select_cases(&args, &mut suite.cases)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if let Some(note) = rerun_note {
+        eprintln!("imgconf: {note}");
+    }
     if args.libtest.list {
         // Listing needs no target.
         let trials = suite
@@ -84,21 +93,31 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|c| Trial::test(c.id.clone(), || Ok(())))
             .collect();
-        let _ = libtest_mimic::run(&args.libtest, trials);
+        let _ = libtest_mimic::run(&libtest, trials);
         return Ok(ExitCode::SUCCESS);
     }
     let selected = suite
         .cases
         .iter()
-        .filter(|c| {
-            !args
-                .libtest
-                .is_filtered_out(&Trial::test(c.id.clone(), || Ok(())))
-        })
+        .filter(|c| !libtest.is_filtered_out(&Trial::test(c.id.clone(), || Ok(()))))
         .count();
     if selected == 0 {
-        return Err("the filter matches no case (see `imgconf run --list`)".into());
+        let given = match (&args.libtest.filter, args.libtest.skip.is_empty()) {
+            (Some(f), _) => format!("the filter `{f}`"),
+            (None, false) => "--skip".to_string(),
+            (None, true) => "the selection (--partition / --rerun-failed)".to_string(),
+        };
+        return Err(format!(
+            "{given} matches no case (see `imgconf run --list`)"
+        ));
     }
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+    // Where the reports go is settled (and writable) before anything is sent, not found out
+    // after every case ran.
+    let outputs = Outputs::prepare(&args, &run_id)?;
     let tls = resolved.main.tls();
     let http = HttpConfig {
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
@@ -191,10 +210,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     };
     let target =
         Target::new(&endpoint, http)?.with_tokens(auth::keystone::TokenPool::new(sessions));
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
     let personas = match (&keystone, mode) {
         (Some(k), _) => Some(Personas::keystone(k.sessions.clone())),
         (None, AuthMode::TrustedHeaders) => Some(Personas::trusted_headers(&run_id)),
@@ -227,10 +242,13 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
     info.features.retain(|f| !args.without_features.contains(f));
-    let what = if server.is_some() {
-        " (built-in reference server)"
-    } else {
-        ""
+    let what = match (&server, args.faults.is_empty()) {
+        (Some(_), true) => " (built-in reference server)".to_string(),
+        (Some(_), false) => format!(
+            " (built-in reference server with fault(s) {})",
+            args.faults.join(", ")
+        ),
+        (None, _) => String::new(),
     };
     let version = info
         .highest()
@@ -343,7 +361,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             })
         })
         .collect();
-    let mut libtest = args.libtest.clone();
+    let mut libtest = libtest;
     if progress.routes_stdout() && libtest.color.is_none() {
         // stdout reaches the terminal through the progress relay's pipe: keep its colours.
         libtest.color = Some(libtest_mimic::ColorSetting::Always);
@@ -360,7 +378,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
     meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
-    finish(&args, &RunReport::new(meta, results), &redactor)?;
+    finish(&args, &outputs, &RunReport::new(meta, results), &redactor)?;
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -413,8 +431,13 @@ async fn next_interrupt() -> bool {
     }
 }
 
-/// Applies --partition and --rerun-failed to the loaded cases.
-fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<(), String> {
+/// Applies --partition and --rerun-failed to the loaded cases. `None`: nothing to run, which is
+/// a success (a rerun of a green run); otherwise a note for the console, if any.
+fn select_cases(
+    args: &RunArgs,
+    cases: &mut Vec<crate::case::Case>,
+) -> Result<Option<Option<String>>, String> {
+    let mut note = None;
     if let Some(path) = &args.rerun_failed {
         let saved = RunReport::read(path)?;
         let failed: std::collections::BTreeSet<&str> = saved
@@ -424,12 +447,18 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
             .map(|c| c.id.as_str())
             .collect();
         if failed.is_empty() {
-            return Err(format!(
-                "{}: no case failed in that run; nothing to rerun",
+            eprintln!(
+                "imgconf: {}: no case failed in that run; nothing to rerun",
                 path.display()
-            ));
+            );
+            return Ok(None);
         }
         cases.retain(|c| failed.contains(c.id.as_str()));
+        note = Some(format!(
+            "rerunning the {} case(s) that failed in {}",
+            cases.len(),
+            path.display()
+        ));
     }
     if let Some(p) = &args.partition {
         let mut i = 0;
@@ -438,7 +467,7 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
             p.contains(i - 1, &c.id)
         });
     }
-    Ok(())
+    Ok(Some(note))
 }
 
 fn trial_outcome(r: &CaseResult, redactor: &auth::Redactor) -> Result<Completion, Failed> {
@@ -449,17 +478,62 @@ fn trial_outcome(r: &CaseResult, redactor: &auth::Redactor) -> Result<Completion
     }
 }
 
-fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Result<(), String> {
-    let dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
-    report::write_all(report, &dir, &|t| redactor.scrub(&t))?;
-    let xml = redactor.scrub(&report::junit::render_report(report)?);
-    if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+/// Where a run's files go: its results folder, and the extra JUnit copy if there is one.
+struct Outputs {
+    dir: std::path::PathBuf,
+    /// `--junit PATH`; without it, `reports/junit.xml` only when no `--report-dir` is given.
+    junit: Option<std::path::PathBuf>,
+}
+
+impl Outputs {
+    /// Creates the folders and checks that they can be written.
+    fn prepare(args: &RunArgs, run_id: &str) -> Result<Outputs, String> {
+        let dir = args
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new("reports").join(run_id));
+        let junit = match (&args.junit, &args.report_dir) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(std::path::Path::new("reports").join("junit.xml")),
+        };
+        let writable = |d: &std::path::Path, what: &str| -> Result<(), String> {
+            let fail = |e: std::io::Error| {
+                format!(
+                    "{what} {} cannot be written: {e} (nothing was run)",
+                    d.display()
+                )
+            };
+            std::fs::create_dir_all(d).map_err(fail)?;
+            let probe = d.join(format!(".imgconf-write-check-{run_id}"));
+            std::fs::write(&probe, b"").map_err(fail)?;
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        };
+        writable(&dir, "the report folder")?;
+        if let Some(j) = &junit {
+            let parent = j.parent().filter(|d| !d.as_os_str().is_empty());
+            writable(
+                parent.unwrap_or(std::path::Path::new(".")),
+                "the folder of --junit",
+            )?;
+        }
+        Ok(Outputs { dir, junit })
     }
-    std::fs::write(&args.junit, xml).map_err(|e| format!("{}: {e}", args.junit.display()))?;
+}
+
+fn finish(
+    args: &RunArgs,
+    outputs: &Outputs,
+    report: &RunReport,
+    redactor: &auth::Redactor,
+) -> Result<(), String> {
+    let dir = &outputs.dir;
+    report::write_all(report, dir, &|t| redactor.scrub(&t))?;
+    if let Some(junit) = &outputs.junit {
+        let xml = redactor.scrub(&report::junit::render_report(report)?);
+        std::fs::write(junit, xml).map_err(|e| format!("{}: {e}", junit.display()))?;
+    }
     // CI step summaries (GitHub Actions) get the Markdown summary appended.
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         use std::io::Write;
@@ -491,10 +565,13 @@ fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Resu
             eprintln!("  {d}");
         }
     }
+    let copy = match &outputs.junit {
+        Some(j) => format!("; JUnit also at {}", j.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md); JUnit also at {}",
-        dir.display(),
-        args.junit.display()
+        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md){copy}",
+        dir.display()
     );
     Ok(())
 }

@@ -18,6 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Certify an endpoint (or, with none given, the built-in reference server).
+    #[command(override_usage = "imgconf run [OPTIONS] [FILTER]")]
     Run(Box<RunArgs>),
     /// Serve the built-in reference implementation until Ctrl-C.
     Serve(ServeArgs),
@@ -36,9 +37,10 @@ pub struct RunArgs {
     /// Images API endpoint (`http://host:9292`); without it the built-in reference server is certified.
     #[arg(long, env = "IMGCONF_ENDPOINT")]
     pub endpoint: Option<String>,
-    /// Where to write the JUnit XML report.
-    #[arg(long, env = "IMGCONF_JUNIT", default_value = "reports/junit.xml")]
-    pub junit: PathBuf,
+    /// A copy of the JUnit XML report here (default: `reports/junit.xml` when no --report-dir
+    /// is given, else none: the results folder has its own junit.xml).
+    #[arg(long, env = "IMGCONF_JUNIT")]
+    pub junit: Option<PathBuf>,
     /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
     #[arg(long, env = "IMGCONF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
@@ -114,7 +116,76 @@ pub struct RunArgs {
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
     #[command(flatten)]
-    pub libtest: libtest_mimic::Arguments,
+    pub libtest: LibtestArgs,
+}
+
+/// The libtest options that mean something for a certification (libtest-mimic runs the cases;
+/// its own option set also has `--bench`, `--nocapture`, `-Z`…, which would only mislead here).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LibtestArgs {
+    /// Run only the cases whose id contains FILTER (`tags::` also selects `metadefs.tags::`;
+    /// see --exact).
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Match FILTER and --skip against whole case ids instead of parts of them.
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave out the cases whose id contains FILTER (repeatable).
+    #[arg(long, value_name = "FILTER")]
+    pub skip: Vec<String>,
+    /// List the selected cases and exit, without a target.
+    #[arg(long)]
+    pub list: bool,
+    /// libtest's "only the ignored tests": no case is ignored before it runs (cases are skipped
+    /// while running), so this is refused with that explanation rather than running nothing.
+    #[arg(long, hide = true)]
+    pub ignored: bool,
+    /// How many cases run at once (at least 1; default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub test_threads: Option<u16>,
+    /// One character per case instead of one line (as --format terse); also leaves out the
+    /// per-area table and the list of accepted deviations at the end.
+    #[arg(short, long, conflicts_with = "format")]
+    pub quiet: bool,
+    /// Console format of the case lines.
+    #[arg(long, value_enum, value_name = "pretty|terse|json")]
+    pub format: Option<ConsoleFormat>,
+    /// Colours on the console (default: when stdout is a terminal).
+    #[arg(long, value_enum, value_name = "auto|always|never")]
+    pub color: Option<libtest_mimic::ColorSetting>,
+}
+
+/// libtest's console formats, in our words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsoleFormat {
+    /// One line per case.
+    Pretty,
+    /// One character per case.
+    Terse,
+    /// libtest's JSON events, one per line.
+    Json,
+}
+
+impl LibtestArgs {
+    /// The arguments libtest-mimic runs the cases with.
+    pub fn to_mimic(&self) -> libtest_mimic::Arguments {
+        libtest_mimic::Arguments {
+            filter: self.filter.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            list: self.list,
+            ignored: self.ignored,
+            test_threads: self.test_threads.map(usize::from),
+            quiet: self.quiet,
+            format: self.format.map(|f| match f {
+                ConsoleFormat::Pretty => libtest_mimic::FormatSetting::Pretty,
+                ConsoleFormat::Terse => libtest_mimic::FormatSetting::Terse,
+                ConsoleFormat::Json => libtest_mimic::FormatSetting::Json,
+            }),
+            color: self.color,
+            ..libtest_mimic::Arguments::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

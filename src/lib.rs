@@ -4,6 +4,7 @@
 //! each case over [`http`] and checks responses with [`expect`], results ([`outcome`]) are
 //! judged by the [`profile`] and written by [`report`]. [`reference`] is the built-in target.
 
+pub mod apiroot;
 pub mod app;
 pub mod auth;
 pub mod case;

@@ -396,13 +396,16 @@ async fn run_one_step(
                     None => (200..300).contains(&received.status),
                 };
                 attempt += 1;
-                if expected_status && attempt < poll.attempts {
+                // Waiting changes the state polled for (body, checks), never the shape of an
+                // answer (schema, headers): such a finding is judged at once.
+                let awaited_only = findings.iter().all(awaited);
+                if expected_status && awaited_only && attempt < poll.attempts {
                     // Not there yet: keep only the latest exchange as evidence and ask again.
                     record.exchanges.clear();
                     tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
                     continue;
                 }
-                if expected_status {
+                if expected_status && awaited_only {
                     let last = findings
                         .iter()
                         .map(|f| format!("{}: {}", f.rule, f.message))
@@ -444,6 +447,14 @@ async fn run_one_step(
         }
     }
     (record, StepEnd::Passed)
+}
+
+/// Whether a finding is about the state a polling step waits for, which a later answer may
+/// bring; schema, header and not-JSON findings are about the answer's shape instead.
+fn awaited(f: &Finding) -> bool {
+    !(f.rule.starts_with("schema ")
+        || f.rule.starts_with("headers.")
+        || (f.rule == "body" && f.message.starts_with("expected a JSON body")))
 }
 
 /// What the checks look at in one response.

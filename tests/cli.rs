@@ -194,7 +194,10 @@ fn filter_matching_nothing_is_an_error() {
     let o = imgconf(&["run", "no-such-case"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("the filter matches no case"), "{out}");
+    assert!(
+        out.contains("the filter `no-such-case` matches no case"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -353,7 +356,8 @@ fn fail_fast_and_rerun_failed() {
         "--rerun-failed",
         clean.join("results.json").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    // Nothing to rerun is a success: a CI step that reruns failures stays green.
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("no case failed in that run; nothing to rerun"));
 }
 

@@ -53,6 +53,13 @@ pub fn render(r: &RunReport) -> String {
         esc(&r.run.started_at),
         r.run.duration_ms as f64 / 1000.0
     );
+    if let Some(f) = r.faults() {
+        let _ = write!(
+            s,
+            "<p class=\"warning\" id=\"faults\">Faults switched on: <code>{}</code> (the built-in server was broken on purpose)</p>",
+            esc(f)
+        );
+    }
     for w in &r.run.warnings {
         let _ = write!(s, "<p class=\"warning\">⚠ {}</p>", esc(w));
     }

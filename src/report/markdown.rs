@@ -31,6 +31,12 @@ pub fn render(r: &RunReport) -> String {
         r.run.run_id,
         r.run.duration_ms as f64 / 1000.0
     );
+    if let Some(f) = r.faults() {
+        let _ = writeln!(
+            s,
+            "> **Faults switched on:** `{f}` (the built-in server was broken on purpose)\n"
+        );
+    }
     for w in &r.run.warnings {
         let _ = writeln!(s, "> ⚠️ **WARNING:** {w}\n");
     }

@@ -107,6 +107,16 @@ impl RunReport {
         Ok(r)
     }
 
+    /// The faults the built-in reference server was switched into (`--fault`), if any: such a
+    /// run certifies a deliberately broken server, which every report says at its top.
+    pub fn faults(&self) -> Option<&str> {
+        self.run
+            .config
+            .get("faults")
+            .map(String::as_str)
+            .filter(|f| !f.is_empty())
+    }
+
     /// Cases grouped by area, in area order.
     pub fn areas(&self) -> Vec<(&str, Vec<&CaseResult>)> {
         let mut map: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
