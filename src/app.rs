@@ -305,7 +305,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         schemas: suite.schemas.clone(),
         run_id: run_id.clone(),
         api_version: info.highest(),
-        tracker: Default::default(),
+        tracker: crate::cleanup::Tracker::journaled(crate::journal::Journal::open(
+            &outputs.dir.join(crate::journal::FILE),
+            &run_id,
+            &endpoint,
+        )?),
         personas,
         features: info.features.clone(),
         token: args.token.clone(),
@@ -867,26 +871,55 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
         }
         let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
         let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
+        // The journals find what a case renamed (or left nameless), by id.
+        let journal_files = if args.journal.is_empty() {
+            crate::journal::default_journals(std::path::Path::new("reports"))
+        } else {
+            args.journal.clone()
+        };
+        let journals =
+            crate::journal::left(&journal_files, &args.endpoint, args.run_id.as_deref())?;
+        let verb = if args.dry_run {
+            "would delete"
+        } else {
+            "deleting"
+        };
         for l in &found {
-            let verb = if args.dry_run {
-                "would delete"
-            } else {
-                "deleting"
-            };
             println!("{verb} image {} ({})", l.id, l.name);
+        }
+        let mut journal_count = 0;
+        for (path, e) in &journals {
+            if found.iter().any(|l| e.kind == "image" && l.id == e.id) {
+                continue;
+            }
+            journal_count += 1;
+            println!(
+                "{verb} {} {} (created by run {}, journal {})",
+                e.kind,
+                e.id,
+                e.run_id,
+                path.display()
+            );
         }
         if args.dry_run {
             println!(
-                "{} image(s) left by imgconf runs; nothing deleted (--dry-run)",
-                found.len()
+                "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
+                found.len() + journal_count
             );
             return Ok(true);
         }
-        let problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        let mut problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        let (journaled, journal_problems) = runtime.block_on(crate::sweep::delete_journaled(
+            &target, &headers, &journals, &found,
+        ));
+        problems.extend(journal_problems);
         for p in &problems {
             eprintln!("imgconf: cleanup failed: {p}");
         }
-        println!("{} image(s) deleted", found.len() - problems.len());
+        println!(
+            "{} resource(s) deleted",
+            (found.len() + journaled).saturating_sub(problems.len())
+        );
         Ok(problems.is_empty())
     })();
     match result {

@@ -28,7 +28,11 @@ pub enum Command {
     Faults,
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
-    /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
+    /// Delete what earlier runs left on a target: images named `imgconf-<run id>-…`, and every
+    /// image or namespace the runs' journals (`created.jsonl`) list; nothing else.
+    #[command(
+        after_help = "Exit status: 0 everything found was deleted (or --dry-run), 1 something could not be deleted (each with the target's reason), 2 usage or configuration error (nothing deleted)."
+    )]
     Cleanup(Box<CleanupArgs>),
 }
 
@@ -303,6 +307,10 @@ pub struct CleanupArgs {
     /// Show what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A run's journal of what it created (`created.jsonl` in its results folder; repeatable).
+    /// Default: every `reports/*/created.jsonl`. Entries of other endpoints are left alone.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Vec<PathBuf>,
     /// Identity: `none`, `trusted-headers` (acts as the run's admin persona), or `keystone`
     /// (the admin persona's cloud if `--persona admin=CLOUD` is given, else the main credentials).
     #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]

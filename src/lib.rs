@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod diskimage;
 pub mod expect;
 pub mod http;
+pub mod journal;
 pub mod outcome;
 pub mod persona;
 pub mod profile;

@@ -371,3 +371,141 @@ fn the_fault_switched_on_is_named_in_the_banner_and_the_reports() {
         "{html}"
     );
 }
+
+/// One HTTP/1.1 request over a plain socket: (status, body).
+fn http(url: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::Write;
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let body = body.unwrap_or("");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    (status, body)
+}
+
+#[test]
+fn a_run_journals_what_it_creates_and_cleanup_finds_it_by_id() {
+    let server = common::serve(&[]);
+    let url = &server.1;
+    let reports = tempfile::tempdir().unwrap();
+    let (code, out) = run(&[
+        "run",
+        "--endpoint",
+        url,
+        "--auth",
+        "trusted-headers",
+        "--profile",
+        "strict",
+        "tags::",
+        "--run-id",
+        "j0urnal1",
+        "--report-dir",
+        reports.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let journal = reports.path().join("created.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let created = text.matches("\"event\":\"created\"").count();
+    assert!(created > 5, "{text}");
+    assert_eq!(
+        created,
+        text.matches("\"event\":\"deleted\"").count(),
+        "{text}"
+    );
+    assert!(text.contains("\"run_id\":\"j0urnal1\""), "{text}");
+
+    // A run killed before its cleanup: an image without a name, known only to the journal.
+    let (status, body) = http(url, "POST", "/v2/images", Some("{}"));
+    assert_eq!(status, 201, "{body}");
+    let id = body
+        .split("\"id\": \"")
+        .nth(1)
+        .or_else(|| body.split("\"id\":\"").nth(1))
+        .unwrap();
+    let id = &id[..36];
+    let line = format!(
+        "{{\"run_id\":\"j0urnal1\",\"endpoint\":\"{url}\",\"kind\":\"image\",\"id\":\"{id}\",\"event\":\"created\"}}\n"
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+        .unwrap();
+    let j = journal.to_str().unwrap();
+    let (code, out) = run(&["cleanup", "--endpoint", url, "--journal", j, "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("would delete image {id} (created by run j0urnal1")),
+        "{out}"
+    );
+    assert_eq!(http(url, "GET", &format!("/v2/images/{id}"), None).0, 200);
+    let (code, out) = run(&["cleanup", "--endpoint", url, "--journal", j]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 resource(s) deleted"), "{out}");
+    assert_eq!(http(url, "GET", &format!("/v2/images/{id}"), None).0, 404);
+    // Journaled as deleted: the next cleanup has nothing to do.
+    let (code, out) = run(&["cleanup", "--endpoint", url, "--journal", j, "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 resource(s) left"), "{out}");
+}
+
+#[test]
+fn cleanup_shows_the_targets_reason_and_exits_1() {
+    // Lists one imgconf image; refuses to delete it as Glance does after a concurrent delete.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let (status, ct, body) = if req.starts_with("DELETE") {
+                ("400 Bad Request", "text/plain", "400 Bad Request\n\nImage status transition from deleted to deleted is not allowed\n\n   ".to_string())
+            } else if req.starts_with("GET /v2/images?limit=200 ") {
+                ("200 OK", "application/json", r#"{"images": [{"id": "0f0e7d27-44aa-4c5c-bb3c-0e8c2f3a9d11", "name": "imgconf-0a1b2c3d-x"}]}"#.to_string())
+            } else {
+                (
+                    "200 OK",
+                    "application/json",
+                    r#"{"images": []}"#.to_string(),
+                )
+            };
+            let _ = write!(conn, "HTTP/1.1 {status}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out) = run_within(
+        Duration::from_secs(30),
+        &["cleanup", "--endpoint", &url],
+        Some(empty.path()),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("DELETE answered 400 (\"Image status transition from deleted to deleted is not allowed\")"),
+        "{out}"
+    );
+}
+
+#[test]
+fn cleanup_help_documents_its_exit_codes() {
+    let (code, help) = run(&["cleanup", "--help"]);
+    assert_eq!(code, 0, "{help}");
+    assert!(
+        help.contains("Exit status: 0 everything found was deleted"),
+        "{help}"
+    );
+    assert!(help.contains("1 something could not be deleted"), "{help}");
+    assert!(help.contains("--journal"), "{help}");
+}
