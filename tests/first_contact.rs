@@ -509,3 +509,123 @@ fn cleanup_help_documents_its_exit_codes() {
     assert!(help.contains("1 something could not be deleted"), "{help}");
     assert!(help.contains("--journal"), "{help}");
 }
+
+#[test]
+fn a_failed_case_can_be_replayed_with_curl() {
+    let reports = tempfile::tempdir().unwrap();
+    let (code, out) = run(&[
+        "run",
+        "--fault",
+        "tag-put-answers-200",
+        "--exact",
+        "tags::put-adds-the-tag",
+        "--report-dir",
+        reports.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 101, "{out}");
+    let rel = "reproduce/tags__put-adds-the-tag.sh";
+    assert!(
+        out.contains(&format!("replay: {rel} in the results folder")),
+        "{out}"
+    );
+    let script = reports.path().join(rel);
+    let text = std::fs::read_to_string(&script).unwrap();
+    // The image the run made (and deleted) is not named: its id comes from the new answer.
+    assert!(text.contains("/tags/") && text.contains("${ID1}"), "{text}");
+    for (file, marker) in [
+        ("junit.xml", rel),
+        ("summary.md", rel),
+        (
+            "report.html",
+            "href=\"reproduce/tags__put-adds-the-tag.sh\"",
+        ),
+    ] {
+        let body = std::fs::read_to_string(reports.path().join(file)).unwrap();
+        assert!(body.contains(marker), "{file}: {body}");
+    }
+    let replay = |server: &common::Server| {
+        let o = Command::new("bash")
+            .arg(&script)
+            .env("IMGCONF_ENDPOINT", &server.1)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let broken = common::serve(&["--fault", "tag-put-answers-200"]);
+    let (code, out) = replay(&broken);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("-> HTTP 200 (the run got 200)"), "{out}");
+    assert!(out.contains("the failure reproduces"), "{out}");
+    let fixed = common::serve(&[]);
+    let (code, out) = replay(&fixed);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("-> HTTP 204 (the run got 200)"), "{out}");
+    // What the script created is gone again.
+    let (_, list) = http(&fixed.1, "GET", "/v2/images", None);
+    assert!(!list.contains("imgconf-"), "{list}");
+}
+
+#[test]
+fn report_html_lists_the_failures_first_with_links() {
+    let reports = tempfile::tempdir().unwrap();
+    let (code, out) = run(&[
+        "run",
+        "--cases",
+        "tests/data/failing",
+        "--report-dir",
+        reports.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 101, "{out}");
+    let html = std::fs::read_to_string(reports.path().join("report.html")).unwrap();
+    let failures = html
+        .find("<h2 id=\"failures\">Failures (")
+        .expect("a failures list");
+    assert!(failures < html.find("<table>").unwrap(), "{html}");
+    let link = html[failures..].find("<a href=\"#case-").unwrap() + failures;
+    let target = &html[link + 10..];
+    let id = &target[..target.find('"').unwrap()];
+    assert!(
+        html.contains(&format!("<details id=\"{id}\"")),
+        "{id}: {html}"
+    );
+}
+
+#[test]
+fn every_results_json_validates_against_the_shipped_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/results.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    // Passes, failures with evidence, skips, deviations, faults.
+    let runs: [&[&str]; 4] = [
+        &["run"],
+        &["run", "--cases", "tests/data/failing"],
+        &["run", "--reference-stores", "memory", "stores::"],
+        &["run", "--fault", "min-ram-as-string", "--profile", "glance"],
+    ];
+    for args in runs {
+        let reports = tempfile::tempdir().unwrap();
+        let mut all = args.to_vec();
+        all.extend(["--report-dir", reports.path().to_str().unwrap()]);
+        let (code, out) = run(&all);
+        assert!(code == 0 || code == 101, "{args:?}: {out}");
+        let doc: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(reports.path().join("results.json")).unwrap(),
+        )
+        .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .take(10)
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+    }
+}

@@ -58,7 +58,13 @@ pub fn render(r: &RunReport) -> String {
             } else {
                 "fail"
             };
-            let _ = writeln!(s, "- **{}** ({kind}): {}", case.id, escape(&case.reason));
+            let _ = writeln!(
+                s,
+                "- **{}** ({kind}): {} — replay: `{}`",
+                case.id,
+                escape(&case.reason),
+                super::reproduce::path_for(&case.id)
+            );
         }
         if bad.len() > 50 {
             let _ = writeln!(s, "- … and {} more (see report.html)", bad.len() - 50);

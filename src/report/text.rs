@@ -15,6 +15,13 @@ pub fn failure(r: &CaseResult) -> String {
     };
     let _ = writeln!(s, "  spec:   {} — {}{behaviours}", r.document, r.section);
     let _ = writeln!(s, "  case:   {}:{}", r.file, r.line);
+    if r.verdict.is_failure() {
+        let _ = writeln!(
+            s,
+            "  replay: {} in the results folder (every step with curl)",
+            super::reproduce::path_for(&r.id)
+        );
+    }
     if let Some(d) = &r.deviation {
         let _ = writeln!(s, "  deviation: {} ({})", d.reason, d.reference);
     }
