@@ -40,6 +40,14 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let mut suite = std::mem::ManuallyDrop::new(
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?,
     );
+    // The whole suite, before the profile and filters choose: `imgconf compare` tells runs of
+    // different suites apart by it.
+    let suite_ids: Vec<String> = suite.cases.iter().map(|c| c.id.clone()).collect();
+    // Read first: a baseline that cannot be read stops the run before it starts.
+    let baseline = match &args.compare_with {
+        Some(p) => Some(crate::compare::load(p)?),
+        None => None,
+    };
     let env = auth::Environment::capture();
     let resolved = auth::resolve(
         args.cloud.credentials(),
@@ -360,7 +368,24 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
     meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
-    finish(&args, &RunReport::new(meta, results), &redactor)?;
+    let report = RunReport::new(meta, results).with_suite(suite_ids);
+    finish(&args, &report, &redactor)?;
+    let differs = match (&baseline, &args.compare_with) {
+        (Some(base), Some(path)) => {
+            let cmp = crate::compare::command::after_run(
+                path,
+                base,
+                &report,
+                &report_dir(&args, &report),
+                &|t| redactor.scrub(&t),
+            )?;
+            if let Some(t) = cmp.trouble() {
+                return Err(t);
+            }
+            cmp.exit_code() != crate::compare::EXIT_SAME
+        }
+        _ => false,
+    };
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -370,6 +395,16 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     }
     if !leftovers.is_empty() && !conclusion.has_failed() {
         return Ok(ExitCode::from(101));
+    }
+    if differs && !conclusion.has_failed() {
+        eprintln!(
+            "imgconf: the run differs from {} (--compare-with)",
+            args.compare_with
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        return Ok(ExitCode::from(crate::compare::EXIT_DIFFERENT));
     }
     Ok(conclusion.exit_code())
 }
@@ -449,11 +484,14 @@ fn trial_outcome(r: &CaseResult, redactor: &auth::Redactor) -> Result<Completion
     }
 }
 
-fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Result<(), String> {
-    let dir = args
-        .report_dir
+fn report_dir(args: &RunArgs, report: &RunReport) -> std::path::PathBuf {
+    args.report_dir
         .clone()
-        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
+        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id))
+}
+
+fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Result<(), String> {
+    let dir = report_dir(args, report);
     report::write_all(report, &dir, &|t| redactor.scrub(&t))?;
     let xml = redactor.scrub(&report::junit::render_report(report)?);
     if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
