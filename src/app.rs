@@ -40,6 +40,14 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let mut suite = std::mem::ManuallyDrop::new(
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?,
     );
+    // The whole suite, before the profile and filters choose: `imgconf compare` tells runs of
+    // different suites apart by it.
+    let suite_ids: Vec<String> = suite.cases.iter().map(|c| c.id.clone()).collect();
+    // Read first: a baseline that cannot be read stops the run before it starts.
+    let baseline = match &args.compare_with {
+        Some(p) => Some(crate::compare::load(p)?),
+        None => None,
+    };
     let env = auth::Environment::capture();
     let resolved = auth::resolve(
         args.cloud.credentials(),
@@ -382,7 +390,24 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
     meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
-    finish(&args, &outputs, &RunReport::new(meta, results), &redactor)?;
+    let report = RunReport::new(meta, results).with_suite(suite_ids);
+    finish(&args, &outputs, &report, &redactor)?;
+    let differs = match (&baseline, &args.compare_with) {
+        (Some(base), Some(path)) => {
+            let cmp = crate::compare::command::after_run(
+                path,
+                base,
+                &report,
+                &outputs.dir,
+                &|t| redactor.scrub(&t),
+            )?;
+            if let Some(t) = cmp.trouble() {
+                return Err(t);
+            }
+            cmp.exit_code() != crate::compare::EXIT_SAME
+        }
+        _ => false,
+    };
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -392,6 +417,16 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     }
     if !leftovers.is_empty() && !conclusion.has_failed() {
         return Ok(ExitCode::from(101));
+    }
+    if differs && !conclusion.has_failed() {
+        eprintln!(
+            "imgconf: the run differs from {} (--compare-with)",
+            args.compare_with
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        return Ok(ExitCode::from(crate::compare::EXIT_DIFFERENT));
     }
     Ok(conclusion.exit_code())
 }

@@ -28,6 +28,8 @@ pub enum Command {
     Faults,
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
+    /// Compare two runs behaviour by behaviour and response by response (exit 0 same, 1 different, 2 trouble).
+    Compare(CompareArgs),
     /// Delete what earlier runs left on a target: images named `imgconf-<run id>-…`, and every
     /// image or namespace the runs' journals (`created.jsonl`) list; nothing else.
     #[command(
@@ -116,6 +118,11 @@ pub struct RunArgs {
     /// into pipes, files or reports, and not with --quiet).
     #[arg(long, env = "IMGCONF_NO_PROGRESS")]
     pub no_progress: bool,
+    /// After the run, compare it with this earlier run (a results folder or results.json): the
+    /// differences go to stderr and to compare.md/.html/.json in the report folder, and a run
+    /// that passed but differs exits with 1 (a CI gate against a release's run).
+    #[arg(long, env = "IMGCONF_COMPARE_WITH")]
+    pub compare_with: Option<PathBuf>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
@@ -335,6 +342,26 @@ pub struct ReportArgs {
     /// Write the Markdown summary here.
     #[arg(long)]
     pub md: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run (A): a results folder or its results.json.
+    pub a: PathBuf,
+    /// The second run (B): a results folder or its results.json.
+    pub b: PathBuf,
+    /// Write the comparison as Markdown here (fits a CI step summary).
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+    /// Write the comparison as one self-contained HTML page here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the comparison as JSON here (schema: docs/compare.schema.json).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Print no table (the exit status and the files only).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod case;
 pub mod cleanup;
 pub mod cli;
+pub mod compare;
 pub mod coverage;
 pub mod discovery;
 pub mod diskimage;
