@@ -16,6 +16,7 @@ pub mod expect;
 pub mod http;
 pub mod outcome;
 pub mod persona;
+pub mod precision;
 pub mod profile;
 pub mod progress;
 pub mod reference;
