@@ -19,6 +19,7 @@ pub mod http;
 pub mod journal;
 pub mod outcome;
 pub mod persona;
+pub mod precision;
 pub mod profile;
 pub mod progress;
 pub mod reference;

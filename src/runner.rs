@@ -339,6 +339,15 @@ async fn run_one_step(
         record.findings = findings;
         return (record, end);
     };
+    if let Some(shown) = &step.wait_past {
+        let unit = shown
+            .render_string(env)
+            .and_then(|t| crate::precision::unit_of(&t));
+        match unit {
+            Ok(unit) => tokio::time::sleep(unit).await,
+            Err(e) => return (record, StepEnd::Errored(format!("wait_past: {e}"))),
+        }
+    }
     let mut url = match request.path.render_string(env) {
         Ok(p) => ctx.target.url(&p),
         Err(e) => return (record, StepEnd::Errored(format!("request path: {e}"))),

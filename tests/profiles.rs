@@ -275,3 +275,38 @@ fn a_profile_chooses_areas_and_features() {
     let r = RunReport::read(&reports.join("results.json")).unwrap();
     assert!(r.run.features.contains(&"stores".to_string()));
 }
+
+/// A deviation declares exactly what Glance shows: the reference bent to mangle a non-ASCII tag
+/// as Glance 33 does is accepted by the `glance` profile, bent to mangle it in another way fails.
+#[test]
+fn the_non_ascii_tag_deviation_accepts_only_what_glance_shows() {
+    let case = "tags::non-ascii-tag-round-trips";
+    for (fault, want) in [
+        ("non-ascii-tag-read-as-latin-1", Verdict::Deviation),
+        ("non-ascii-tag-stored-percent-encoded", Verdict::Fail),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = bin()
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .args([
+                "run",
+                "--profile",
+                "glance",
+                "--fault",
+                fault,
+                "--exact",
+                case,
+            ])
+            .arg("--report-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let r = RunReport::read(&dir.path().join("results.json")).unwrap();
+        let c = r.cases.iter().find(|c| c.id == case).unwrap();
+        assert_eq!(c.verdict, want, "{fault}: {}", c.reason);
+        assert_eq!(
+            o.status.code(),
+            Some(if want == Verdict::Fail { 101 } else { 0 })
+        );
+    }
+}
