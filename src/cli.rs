@@ -27,7 +27,7 @@ pub enum Command {
     Faults,
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
-    /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
+    /// Delete images (and, as a Keystone admin, projects and users of --dynamic-personas) that earlier runs left (names `imgconf-<run id>-…`), and nothing else.
     Cleanup(Box<CleanupArgs>),
 }
 
@@ -113,8 +113,35 @@ pub struct RunArgs {
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
+    /// With Keystone credentials that hold the admin role: make the other personas for this
+    /// run (projects and users `imgconf-<run id>-owner|other|third|service`; the credentials
+    /// themselves are `admin`) and delete them when it ends.
+    #[arg(long, env = "IMGCONF_DYNAMIC_PERSONAS")]
+    pub dynamic_personas: bool,
+    /// The policy the target enforces, for the cases whose expected answer depends on it:
+    /// `legacy` (Glance's deprecated defaults) or `srbac` (secure RBAC: `enforce_new_defaults`
+    /// and `enforce_scope`). Default: `legacy` for the built-in server; for a target, unknown
+    /// (those cases are skipped and say so).
+    #[arg(long, env = "IMGCONF_POLICY", value_enum)]
+    pub policy: Option<Policy>,
     #[command(flatten)]
     pub libtest: libtest_mimic::Arguments,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    Legacy,
+    Srbac,
+}
+
+impl Policy {
+    /// The feature cases name in `requires` to run only under this policy.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Policy::Legacy => "policy:legacy",
+            Policy::Srbac => "policy:srbac",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

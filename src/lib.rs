@@ -5,6 +5,7 @@
 //! judged by the [`profile`] and written by [`report`]. [`reference`] is the built-in target.
 
 pub mod app;
+pub mod applicable;
 pub mod auth;
 pub mod case;
 pub mod cleanup;
