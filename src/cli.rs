@@ -42,7 +42,7 @@ pub struct RunArgs {
     /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
     #[arg(long, env = "IMGCONF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
+    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `glance-2025.1`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
     #[arg(long, env = "IMGCONF_PROFILE")]
     pub profile: Option<String>,
     /// Read case files from this directory instead of the built-in ones.
