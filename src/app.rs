@@ -66,6 +66,15 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if mode == AuthMode::Keystone && args.token.is_some() {
         return Err("--token sends a token as is; with Keystone credentials the run gets its own (drop one of them)".into());
     }
+    if args.dynamic_personas && mode != AuthMode::Keystone {
+        return Err("--dynamic-personas makes personas through Keystone: it needs Keystone credentials with the admin role".into());
+    }
+    if args.dynamic_personas && !resolved.personas.is_empty() {
+        return Err(
+            "--dynamic-personas makes the personas itself: drop --persona / IMGCONF_PERSONA_*"
+                .into(),
+        );
+    }
     if mode != AuthMode::Keystone && !resolved.personas.is_empty() {
         return Err(
             "--persona / IMGCONF_PERSONA_* need Keystone credentials (--auth keystone)".into(),
@@ -164,8 +173,14 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if tls.insecure {
         eprintln!("imgconf: WARNING: {}", auth::tls::INSECURE_WARNING);
     }
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+    // From here on an interrupt lets the run clean up (personas it made included).
+    let interrupted = watch_interrupts(&runtime);
     // Keystone first: a refused password is one clear error before anything else happens.
-    let keystone = match mode {
+    let mut keystone = match mode {
         AuthMode::Keystone => {
             let client = crate::http::client(&http)?;
             Some(
@@ -176,6 +191,40 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         }
         _ => None,
     };
+    // Declared after the runtime, so dropped (deleting the personas) while it still runs.
+    let mut made_personas = PersonaTeardown::default();
+    if let Some(k) = keystone.as_mut() {
+        if args.dynamic_personas {
+            let client = crate::http::client(&http)?;
+            let main = k.sessions[&Persona::Owner].clone();
+            let admin = auth::provision::Admin::new(client, main.clone());
+            eprintln!("imgconf: making the personas owner, other, third and service for run {run_id} (--dynamic-personas)");
+            let made = runtime
+                .block_on(auth::provision::provision(&admin, &run_id))
+                .map_err(|e| e.to_string())?;
+            made_personas = PersonaTeardown::new(runtime.handle().clone(), admin, made.made);
+            k.sessions = made.sessions;
+            k.sessions.insert(Persona::Admin, main);
+            k.describe = k
+                .sessions
+                .iter()
+                .map(|(p, s)| format!("{}: {}", p.name(), s.describe()))
+                .collect();
+        } else if !k.sessions.contains_key(&Persona::Admin) {
+            // Credentials that hold the admin role are the admin persona too.
+            let owner = k.sessions[&Persona::Owner].clone();
+            if owner
+                .issued()
+                .roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case("admin"))
+            {
+                k.describe
+                    .push("admin: the main credentials (they hold the admin role)".into());
+                k.sessions.insert(Persona::Admin, owner);
+            }
+        }
+    }
     let mut secrets = resolved.main.secrets();
     for (_, c) in resolved.personas.values() {
         secrets.extend(c.secrets());
@@ -246,6 +295,21 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if web_source.is_some() {
         info.features.insert(crate::websource::FEATURE.to_string());
     }
+    // Not revealed by the API: taken as offered unless the profile or the command line says not.
+    info.features
+        .insert(crate::applicable::FORMAT_INSPECTION.to_string());
+    // The policy: as said, or the built-in server's own (legacy: owners may do what Glance's
+    // deprecated defaults let them).
+    match (args.policy, &server) {
+        (Some(p), _) => {
+            info.features.insert(p.feature().to_string());
+        }
+        (None, Some(_)) => {
+            info.features
+                .insert(crate::cli::Policy::Legacy.feature().to_string());
+        }
+        (None, None) => {}
+    }
     // Discovery, then the profile's rules, then the command line's.
     profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
@@ -277,6 +341,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         (None, None) => "none (no personas: cases that need them are skipped)".into(),
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    if let Some(line) = persona_shortfall(&args, &suite.cases, personas.as_ref()) {
+        eprintln!("imgconf: {line}");
+    }
     let mut warnings = Vec::new();
     if tls.insecure {
         warnings.push(auth::tls::INSECURE_WARNING.to_string());
@@ -295,7 +362,13 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         identity: match (&keystone, &personas) {
             (Some(k), _) => {
                 let names: Vec<&str> = k.sessions.keys().map(|p| p.name()).collect();
-                format!("keystone (personas {})", names.join(", "))
+                match made_personas.count() {
+                    0 => format!("keystone (personas {})", names.join(", ")),
+                    n => format!(
+                        "keystone (personas {}; {n} made for the run by --dynamic-personas)",
+                        names.join(", ")
+                    ),
+                }
             }
             (None, Some(_)) => "trusted-headers".into(),
             (None, None) => "none".into(),
@@ -326,7 +399,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
     let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
-    let interrupted = watch_interrupts(&runtime);
     let progress =
         crate::progress::Progress::start(selected, !args.no_progress && !args.libtest.quiet);
     let trials = suite
@@ -386,6 +458,8 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     for p in &leftovers {
         eprintln!("imgconf: cleanup failed: {p}");
     }
+    let mut leftovers = leftovers;
+    leftovers.extend(made_personas.finish());
     let results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
@@ -431,6 +505,64 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     Ok(conclusion.exit_code())
 }
 
+/// The projects and users `--dynamic-personas` made, deleted when the run ends: by
+/// [`PersonaTeardown::finish`] on the normal path, or on drop when the run ends early with an
+/// error.
+#[derive(Default)]
+struct PersonaTeardown {
+    pending: Option<(
+        tokio::runtime::Handle,
+        auth::provision::Admin,
+        auth::provision::Made,
+    )>,
+}
+
+impl PersonaTeardown {
+    fn new(
+        handle: tokio::runtime::Handle,
+        admin: auth::provision::Admin,
+        made: auth::provision::Made,
+    ) -> PersonaTeardown {
+        PersonaTeardown {
+            pending: Some((handle, admin, made)),
+        }
+    }
+
+    /// How many personas were made (users).
+    fn count(&self) -> usize {
+        self.pending.as_ref().map_or(0, |(_, _, m)| m.users.len())
+    }
+
+    /// Deletes them; what could not be deleted, as problems.
+    fn finish(&mut self) -> Vec<String> {
+        let Some((handle, admin, made)) = self.pending.take() else {
+            return Vec::new();
+        };
+        let problems = handle.block_on(admin.delete(&made));
+        let problems: Vec<String> = problems
+            .into_iter()
+            .map(|p| format!("{p} (`imgconf cleanup --auth keystone` sweeps it)"))
+            .collect();
+        for p in &problems {
+            eprintln!("imgconf: cleanup failed: {p}");
+        }
+        if problems.is_empty() {
+            eprintln!(
+                "imgconf: deleted the {} project(s) and {} user(s) made for the run",
+                made.projects.len(),
+                made.users.len()
+            );
+        }
+        problems
+    }
+}
+
+impl Drop for PersonaTeardown {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 /// First Ctrl-C or SIGTERM: cases not yet started are skipped, running ones finish and clean up,
 /// then the run deletes what is left and writes its reports. A second one aborts at once.
 fn watch_interrupts(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
@@ -468,6 +600,47 @@ async fn next_interrupt() -> bool {
     {
         tokio::signal::ctrl_c().await.is_ok()
     }
+}
+
+/// How many selected cases will be skipped for want of personas, and how to get them.
+fn persona_shortfall(
+    args: &RunArgs,
+    cases: &[crate::case::Case],
+    personas: Option<&Personas>,
+) -> Option<String> {
+    let mut wanted = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for c in cases {
+        if args
+            .libtest
+            .to_mimic()
+            .is_filtered_out(&Trial::test(c.id.clone(), || Ok(())))
+        {
+            continue;
+        }
+        let missing: Vec<Persona> = c
+            .personas
+            .iter()
+            .copied()
+            .filter(|p| !personas.is_some_and(|ps| ps.has(*p)))
+            .collect();
+        if !missing.is_empty() {
+            count += 1;
+            wanted.extend(missing);
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let names: Vec<&str> = wanted.iter().map(|p| p.name()).collect();
+    let how = match personas {
+        None => "a run without identities has none; certify with Keystone credentials or trusted headers",
+        Some(_) => "give --persona NAME=CLOUD for each, or --dynamic-personas with admin credentials to have them made for the run",
+    };
+    Some(format!(
+        "{count} case(s) will be skipped for want of persona(s) {}: {how}",
+        names.join(", ")
+    ))
 }
 
 /// Applies --partition and --rerun-failed to the loaded cases. `None`: nothing to run, which is
@@ -702,6 +875,13 @@ fn effective_config(
         if args.token.is_some() { "***" } else { "" }.to_string(),
     );
     put("features", args.features.join(","));
+    put("dynamic_personas", args.dynamic_personas.to_string());
+    put(
+        "policy",
+        args.policy
+            .map(|p| p.feature().trim_start_matches("policy:").to_string())
+            .unwrap_or_default(),
+    );
     put("without_features", args.without_features.join(","));
     put("faults", args.faults.join(","));
     put("reference_stores", args.reference_stores.join(","));
@@ -858,6 +1038,35 @@ pub fn report(args: crate::cli::ReportArgs) -> ExitCode {
     }
 }
 
+/// Projects and users that `--dynamic-personas` made and a killed run left in Keystone.
+fn sweep_personas(
+    runtime: &tokio::runtime::Runtime,
+    admin: &auth::provision::Admin,
+    run_id: Option<&str>,
+    dry_run: bool,
+) -> Result<Vec<String>, String> {
+    let found = runtime.block_on(admin.leftovers(run_id))?;
+    let all = found.users.iter().map(|u| ("user", u));
+    for (kind, (id, name)) in all.chain(found.projects.iter().map(|p| ("project", p))) {
+        let verb = if dry_run { "would delete" } else { "deleting" };
+        println!("{verb} Keystone {kind} {id} ({name})");
+    }
+    let count = found.users.len() + found.projects.len();
+    if dry_run {
+        println!("{count} Keystone project(s) and user(s) left by imgconf runs; nothing deleted (--dry-run)");
+        return Ok(Vec::new());
+    }
+    let problems = runtime.block_on(admin.delete(&found));
+    for p in &problems {
+        eprintln!("imgconf: cleanup failed: {p}");
+    }
+    println!(
+        "{} Keystone project(s) and user(s) deleted",
+        count - problems.len()
+    );
+    Ok(problems)
+}
+
 /// `imgconf cleanup`: sweep leftovers of earlier runs.
 pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
     let result = (|| -> Result<bool, String> {
@@ -877,6 +1086,8 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
             ..HttpConfig::default()
         };
         let mut target = Target::new(&args.endpoint, http.clone())?;
+        // As a Keystone administrator, the personas --dynamic-personas made are swept too.
+        let mut identity_admin = None;
         let headers = match args.auth {
             AuthMode::TrustedHeaders => {
                 let run = args.run_id.clone().unwrap_or_else(|| "cleanup".into());
@@ -892,6 +1103,19 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
                     .map_err(|e| e.to_string())?;
                 let sessions: Vec<_> = k.sessions.values().cloned().collect();
                 target = target.with_tokens(auth::keystone::TokenPool::new(sessions));
+                let acting = k
+                    .sessions
+                    .get(&Persona::Admin)
+                    .unwrap_or(&k.sessions[&Persona::Owner])
+                    .clone();
+                if acting
+                    .issued()
+                    .roles
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case("admin"))
+                {
+                    identity_admin = Some(auth::provision::Admin::new(client, acting));
+                }
                 let personas = Personas::keystone(k.sessions);
                 if personas.has(Persona::Admin) {
                     personas.headers(Persona::Admin)
@@ -941,6 +1165,9 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
                 "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
                 found.len() + journal_count
             );
+            if let Some(admin) = identity_admin {
+                sweep_personas(&runtime, &admin, args.run_id.as_deref(), true)?;
+            }
             return Ok(true);
         }
         let mut problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
@@ -955,6 +1182,14 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
             "{} resource(s) deleted",
             (found.len() + journaled).saturating_sub(problems.len())
         );
+        if let Some(admin) = identity_admin {
+            problems.extend(sweep_personas(
+                &runtime,
+                &admin,
+                args.run_id.as_deref(),
+                args.dry_run,
+            )?);
+        }
         Ok(problems.is_empty())
     })();
     match result {

@@ -31,7 +31,8 @@ pub enum Command {
     /// Compare two runs behaviour by behaviour and response by response (exit 0 same, 1 different, 2 trouble).
     Compare(CompareArgs),
     /// Delete what earlier runs left on a target: images named `imgconf-<run id>-…`, and every
-    /// image or namespace the runs' journals (`created.jsonl`) list; nothing else.
+    /// image or namespace the runs' journals (`created.jsonl`) list, and (as a Keystone admin) the
+    /// projects and users of --dynamic-personas; nothing else.
     #[command(
         after_help = "Exit status: 0 everything found was deleted (or --dry-run), 1 something could not be deleted (each with the target's reason), 2 usage or configuration error (nothing deleted)."
     )]
@@ -50,7 +51,7 @@ pub struct RunArgs {
     /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
     #[arg(long, env = "IMGCONF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
+    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `glance-2025.1`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
     #[arg(long, env = "IMGCONF_PROFILE")]
     pub profile: Option<String>,
     /// Read case files from this directory instead of the built-in ones.
@@ -126,6 +127,17 @@ pub struct RunArgs {
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
+    /// With Keystone credentials that hold the admin role: make the other personas for this
+    /// run (projects and users `imgconf-<run id>-owner|other|third|service`; the credentials
+    /// themselves are `admin`) and delete them when it ends.
+    #[arg(long, env = "IMGCONF_DYNAMIC_PERSONAS")]
+    pub dynamic_personas: bool,
+    /// The policy the target enforces, for the cases whose expected answer depends on it:
+    /// `legacy` (Glance's deprecated defaults) or `srbac` (secure RBAC: `enforce_new_defaults`
+    /// and `enforce_scope`). Default: `legacy` for the built-in server; for a target, unknown
+    /// (those cases are skipped and say so).
+    #[arg(long, env = "IMGCONF_POLICY", value_enum)]
+    pub policy: Option<Policy>,
     #[command(flatten)]
     pub libtest: LibtestArgs,
 }
@@ -195,6 +207,22 @@ impl LibtestArgs {
             }),
             color: self.color,
             ..libtest_mimic::Arguments::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    Legacy,
+    Srbac,
+}
+
+impl Policy {
+    /// The feature cases name in `requires` to run only under this policy.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Policy::Legacy => "policy:legacy",
+            Policy::Srbac => "policy:srbac",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod apiroot;
 pub mod app;
+pub mod applicable;
 pub mod auth;
 pub mod case;
 pub mod cleanup;

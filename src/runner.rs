@@ -51,6 +51,8 @@ enum StepEnd {
     Passed,
     Failed(String),
     Errored(String),
+    /// The expectation does not apply to this deployment (see [`crate::applicable`]).
+    NotApplicable(String),
 }
 
 /// The result of a case that is not run, and why.
@@ -126,8 +128,17 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
                 result.verdict = Verdict::Error;
                 result.reason = format!("{where_}: {why}");
             }
+            StepEnd::NotApplicable(why) => {
+                result.verdict = Verdict::Skip;
+                result.reason = format!("{where_}: {why}");
+            }
         }
         break;
+    }
+    if result.verdict == Verdict::Fail {
+        if let Some(hint) = crate::applicable::format_inspection_hint(&case.requires) {
+            result.reason = format!("{} ({hint})", result.reason);
+        }
     }
     result.cleanup = ctx.tracker.delete(&ctx.target, Some(&case.id)).await;
     if result.verdict == Verdict::Pass && !result.cleanup.is_empty() {
@@ -146,6 +157,13 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
         .filter(|p| !ctx.personas.as_ref().is_some_and(|ps| ps.has(**p)))
         .map(|p| p.name())
         .collect();
+    if let Some(why) = ctx
+        .personas
+        .as_ref()
+        .and_then(|ps| crate::applicable::missing_role(&case.personas, ps))
+    {
+        return Some(why);
+    }
     if !missing.is_empty() {
         return Some(match &ctx.personas {
             None => format!(
@@ -169,6 +187,14 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
             "needs `{}`: a URL the target can fetch (the target is not on this machine; give --web-download-url and --web-download-sha512)",
             crate::websource::FEATURE
         ));
+    }
+    if let Some(policy) = missing.iter().find(|f| f.starts_with("policy:")) {
+        return Some(match ctx.features.iter().find(|f| f.starts_with("policy:")) {
+            Some(have) => format!("applies under `{policy}`; this run certifies `{have}`"),
+            None => format!(
+                "its expected answer depends on the target's policy (it applies under `{policy}`): give --policy legacy|srbac"
+            ),
+        });
     }
     if !missing.is_empty() {
         return Some(format!(
@@ -427,7 +453,8 @@ async fn run_one_step(
                     return fail_with(record, Finding::new("poll", why));
                 }
             }
-            let end = summarize(&findings);
+            let end =
+                not_applicable(ctx, case, step, &received).unwrap_or_else(|| summarize(&findings));
             record.findings = findings;
             return (record, end);
         }
@@ -769,6 +796,33 @@ fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
     let end = summarize(std::slice::from_ref(&f));
     record.findings.push(f);
     (record, end)
+}
+
+/// A failed step whose expectation does not hold for this deployment's personas or
+/// configuration ends the case as skipped, with the reason.
+fn not_applicable(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    received: &Received,
+) -> Option<StepEnd> {
+    let by_role = ctx.personas.as_ref().and_then(|ps| {
+        crate::applicable::admin_was_allowed(
+            step.persona.unwrap_or(Persona::Owner),
+            ps,
+            step.expect.status.as_deref(),
+            received.status,
+        )
+    });
+    by_role
+        .or_else(|| {
+            crate::applicable::web_download_filtered(
+                &case.requires,
+                received.status,
+                &received.bytes,
+            )
+        })
+        .map(StepEnd::NotApplicable)
 }
 
 fn summarize(findings: &[Finding]) -> StepEnd {

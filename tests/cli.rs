@@ -209,7 +209,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(
         out.contains(
-            "no built-in profile `nope` (built in: glance, glance-multiworker, glance-sqlite, huawei-ims, strict)"
+            "no built-in profile `nope` (built in: glance, glance-2025.1, glance-multiworker, glance-sqlite, huawei-ims, strict)"
         ),
         "{out}"
     );
