@@ -21,6 +21,7 @@ pub mod persona;
 pub mod profile;
 pub mod progress;
 pub mod reference;
+pub mod references;
 pub mod report;
 pub mod runner;
 pub mod schema;
