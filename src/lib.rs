@@ -24,6 +24,7 @@ pub mod precision;
 pub mod profile;
 pub mod progress;
 pub mod reference;
+pub mod references;
 pub mod report;
 pub mod runner;
 pub mod schema;

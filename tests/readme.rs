@@ -72,9 +72,9 @@ fn every_flag_the_readme_names_exists() {
     // Accepted but hidden: it only explains itself.
     let hidden = ["--ignored"];
     let mut missing = Vec::new();
+    let flag = Regex::new(r"--[a-z][a-z0-9-]*").unwrap();
     for (sub, flags) in &named {
         let text = help(sub);
-        let flag = Regex::new(r"--[a-z][a-z0-9-]*").unwrap();
         let offered: Vec<&str> = flag.find_iter(&text).map(|m| m.as_str()).collect();
         for f in flags.iter().filter(|f| !hidden.contains(&f.as_str())) {
             let is_refused = *sub == "run" && refused.contains(&f.as_str());

@@ -83,7 +83,8 @@ pub fn render(r: &RunReport) -> String {
                 .as_ref()
                 .map(|d| d.reason.as_str())
                 .unwrap_or("");
-            let _ = writeln!(s, "- **{}**: {}", case.id, escape(why));
+            let why = crate::references::resolve_text(why);
+            let _ = writeln!(s, "- **{}**: {}", case.id, escape(&why));
         }
     }
     s
