@@ -330,6 +330,18 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// Replaces every non-ASCII string value (not the keys) with the Latin-1 reading of its UTF-8.
+fn mangle_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if !s.is_ascii() => {
+            *s = s.bytes().map(char::from).collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(mangle_strings),
+        Value::Object(o) => o.values_mut().for_each(mangle_strings),
+        _ => {}
+    }
+}
+
 /// Lower-cases every tag a request names: in a tag's path, a create body, a PATCH of `/tags`
 /// and the list's `tag` filter.
 fn fold_tags(c: &mut Call) {
@@ -632,6 +644,32 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "show-adds-a-property",
+        breaks: "showing an image adds one property the image does not have (`os_internal_id`)",
+        caught_by: &["images.show::returns-the-image"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE) {
+                r.edit_images(|o| {
+                    o.insert("os_internal_id".into(), "42".into());
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "member-updated-at-never-moves",
+        breaks: "a member's updated_at stays at its creation time when its status changes",
+        caught_by: &["members::member-accepts"],
+        bend: Bend::Response(|c, r| {
+            if path_is(&c.path, &["v2", "images", "*", "members", "*"]) {
+                r.edit_json(|v| {
+                    if let Some(created) = v.get("created_at").cloned() {
+                        v["updated_at"] = created;
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
         name: "json-served-as-text",
         breaks: "JSON responses are labelled `text/plain`",
         caught_by: &[
@@ -838,6 +876,17 @@ pub static FAULTS: &[Fault] = &[
         caught_by: &["tags::non-ascii-tag-round-trips"],
         bend: Bend::Request(|c| {
             bend_tag_segment(c, |raw| Some(raw.replace('%', "%25")));
+            None
+        }),
+    },
+    Fault {
+        name: "non-ascii-values-read-as-latin-1",
+        breaks: "non-ASCII strings in a create or PATCH body are stored as the Latin-1 reading of their UTF-8 bytes (`Ü` becomes `Ã\u{9c}`)",
+        caught_by: &["images.update::case-and-non-ascii-round-trip-exactly"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, IMAGES) || c.is(Method::PATCH, IMAGE) {
+                c.edit_json(mangle_strings);
+            }
             None
         }),
     },
@@ -1114,6 +1163,21 @@ pub static FAULTS: &[Fault] = &[
         ],
         bend: Bend::Response(|_, r| {
             r.headers.remove(axum::http::header::ALLOW);
+        }),
+    },
+    Fault {
+        name: "allow-names-an-extra-method",
+        breaks: "405 answers carry an Allow header that names one method the route does not take (OPTIONS)",
+        caught_by: &["errors::wrong-method-", "tags::post-on-a-tag-is-405"],
+        bend: Bend::Response(|_, r| {
+            let allow = r.headers.get(axum::http::header::ALLOW).cloned();
+            let bent = allow
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| HeaderValue::from_str(&format!("{v}, OPTIONS")).ok());
+            if let Some(v) = bent {
+                r.headers.insert(axum::http::header::ALLOW, v);
+            }
         }),
     },
     Fault {
