@@ -130,7 +130,10 @@ pub struct Difference {
     /// Which exchange of the step, from 1 (pages of a listing, parallel requests).
     pub exchange: usize,
     pub path: String,
+    /// Absent where the run has nothing there (a JSON `null` is a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b: Option<Value>,
 }
 
@@ -394,14 +397,21 @@ fn concurrent(n: &Normalizer, s: &StepRecord) -> bool {
     lines.len() < s.exchanges.len()
 }
 
-/// Drops from listings (arrays named `images`) the images of other cases, which run
-/// alongside this one in a parallel run and so come and go with timing.
+/// Drops from listings (arrays named `images` or `namespaces`) what other cases created (named
+/// `imgconf-<run>-<another case>`, or after another run): in a parallel run they come and go
+/// with timing.
 fn drop_other_cases(v: &mut Value, own: &str) {
     match v {
         Value::Object(map) => {
             for (k, item) in map.iter_mut() {
-                if let (true, Value::Array(items)) = (k == "images", &mut *item) {
-                    items.retain(|i| match i.get("name").and_then(Value::as_str) {
+                let listing = k == "images" || k == "namespaces";
+                if let (true, Value::Array(items)) = (listing, &mut *item) {
+                    let named = |i: &Value| {
+                        ["name", "namespace"]
+                            .iter()
+                            .find_map(|f| i.get(*f).and_then(Value::as_str).map(str::to_string))
+                    };
+                    items.retain(|i| match named(i).as_deref() {
                         Some(name) if name.starts_with("imgconf-") => name.starts_with(own),
                         _ => true,
                     });
