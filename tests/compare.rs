@@ -151,7 +151,7 @@ fn the_huawei_ims_flavor_differs_from_the_plain_reference_server_where_ims_does(
 fn run_compare_with_gates_a_passing_run_that_differs() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base");
-    let serial = ["--test-threads", "1", "--filter", "tags::"];
+    let serial = ["--test-threads", "1", "tags::"];
     assert_eq!(run(&base, &serial).0, Some(0));
     let base = base.to_str().unwrap();
     // The same cases again: no difference, exit 0, the comparison next to the reports.
@@ -166,7 +166,7 @@ fn run_compare_with_gates_a_passing_run_that_differs() {
     let fewer = dir.path().join("fewer");
     let (code, err) = run(
         &fewer,
-        &["--filter", "tags::non-ascii", "--compare-with", base],
+        &["tags::non-ascii", "--compare-with", base],
     );
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("the run differs from"), "{err}");
