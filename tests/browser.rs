@@ -113,7 +113,6 @@ fn compare_html_renders_with_the_numbers_of_compare_json() {
                 "-q",
                 "--test-threads",
                 "1",
-                "--filter",
                 "tags::",
                 "--report-dir",
             ])
