@@ -108,14 +108,7 @@ fn compare_html_renders_with_the_numbers_of_compare_json() {
     for (name, fault) in [("a", None), ("b", Some("tag-put-answers-200"))] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgconf"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "run",
-                "-q",
-                "--test-threads",
-                "1",
-                "tags::",
-                "--report-dir",
-            ])
+            .args(["run", "-q", "--test-threads", "1", "tags::", "--report-dir"])
             .arg(dir.path().join(name))
             .arg("--junit")
             .arg(dir.path().join(format!("{name}.xml")));

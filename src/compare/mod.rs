@@ -156,12 +156,11 @@ impl Comparison {
     /// Why the runs cannot be compared as they are, when they cannot (different suites).
     pub fn trouble(&self) -> Option<String> {
         (!self.same_suite).then(|| {
-            let list = |ids: &[String]| {
-                if ids.is_empty() {
-                    "none".to_string()
-                } else {
-                    ids.join(", ")
-                }
+            // The first few ids: the JSON output has them all.
+            let list = |ids: &[String]| match ids.len() {
+                0 => "none".to_string(),
+                n if n <= 10 => ids.join(", "),
+                n => format!("{} and {} more", ids[..10].join(", "), n - 10),
             };
             format!(
                 "the runs come from different suites: only in A's suite: {}; only in B's suite: {}",
