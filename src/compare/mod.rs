@@ -130,7 +130,10 @@ pub struct Difference {
     /// Which exchange of the step, from 1 (pages of a listing, parallel requests).
     pub exchange: usize,
     pub path: String,
+    /// Absent where the run has nothing there (a JSON `null` is a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b: Option<Value>,
 }
 
@@ -153,12 +156,11 @@ impl Comparison {
     /// Why the runs cannot be compared as they are, when they cannot (different suites).
     pub fn trouble(&self) -> Option<String> {
         (!self.same_suite).then(|| {
-            let list = |ids: &[String]| {
-                if ids.is_empty() {
-                    "none".to_string()
-                } else {
-                    ids.join(", ")
-                }
+            // The first few ids: the JSON output has them all.
+            let list = |ids: &[String]| match ids.len() {
+                0 => "none".to_string(),
+                n if n <= 10 => ids.join(", "),
+                n => format!("{} and {} more", ids[..10].join(", "), n - 10),
             };
             format!(
                 "the runs come from different suites: only in A's suite: {}; only in B's suite: {}",
@@ -394,14 +396,21 @@ fn concurrent(n: &Normalizer, s: &StepRecord) -> bool {
     lines.len() < s.exchanges.len()
 }
 
-/// Drops from listings (arrays named `images`) the images of other cases, which run
-/// alongside this one in a parallel run and so come and go with timing.
+/// Drops from listings (arrays named `images` or `namespaces`) what other cases created (named
+/// `imgconf-<run>-<another case>`, or after another run): in a parallel run they come and go
+/// with timing.
 fn drop_other_cases(v: &mut Value, own: &str) {
     match v {
         Value::Object(map) => {
             for (k, item) in map.iter_mut() {
-                if let (true, Value::Array(items)) = (k == "images", &mut *item) {
-                    items.retain(|i| match i.get("name").and_then(Value::as_str) {
+                let listing = k == "images" || k == "namespaces";
+                if let (true, Value::Array(items)) = (listing, &mut *item) {
+                    let named = |i: &Value| {
+                        ["name", "namespace"]
+                            .iter()
+                            .find_map(|f| i.get(*f).and_then(Value::as_str).map(str::to_string))
+                    };
+                    items.retain(|i| match named(i).as_deref() {
                         Some(name) if name.starts_with("imgconf-") => name.starts_with(own),
                         _ => true,
                     });
