@@ -468,13 +468,10 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     finish(&args, &outputs, &report, &redactor)?;
     let differs = match (&baseline, &args.compare_with) {
         (Some(base), Some(path)) => {
-            let cmp = crate::compare::command::after_run(
-                path,
-                base,
-                &report,
-                &outputs.dir,
-                &|t| redactor.scrub(&t),
-            )?;
+            let cmp =
+                crate::compare::command::after_run(path, base, &report, &outputs.dir, &|t| {
+                    redactor.scrub(&t)
+                })?;
             if let Some(t) = cmp.trouble() {
                 return Err(t);
             }
