@@ -173,10 +173,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if tls.insecure {
         eprintln!("imgconf: WARNING: {}", auth::tls::INSECURE_WARNING);
     }
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
     // From here on an interrupt lets the run clean up (personas it made included).
     let interrupted = watch_interrupts(&runtime);
     // Keystone first: a refused password is one clear error before anything else happens.
@@ -692,6 +688,18 @@ struct Outputs {
     dir: std::path::PathBuf,
     /// `--junit PATH`; without it, `reports/junit.xml` only when no `--report-dir` is given.
     junit: Option<std::path::PathBuf>,
+    /// Folders this run made, deepest first: a run that stops before writing anything (a refused
+    /// password, say) leaves no empty report folder behind.
+    made: Vec<std::path::PathBuf>,
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        // remove_dir only takes empty folders, so written reports always stay.
+        for d in &self.made {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
 }
 
 impl Outputs {
@@ -706,7 +714,13 @@ impl Outputs {
             (None, Some(_)) => None,
             (None, None) => Some(std::path::Path::new("reports").join("junit.xml")),
         };
-        let writable = |d: &std::path::Path, what: &str| -> Result<(), String> {
+        let mut made = Vec::new();
+        let mut writable = |d: &std::path::Path, what: &str| -> Result<(), String> {
+            let mut missing = d;
+            while !missing.as_os_str().is_empty() && !missing.exists() {
+                made.push(missing.to_path_buf());
+                missing = missing.parent().unwrap_or(std::path::Path::new(""));
+            }
             let fail = |e: std::io::Error| {
                 format!(
                     "{what} {} cannot be written: {e} (nothing was run)",
@@ -727,7 +741,7 @@ impl Outputs {
                 "the folder of --junit",
             )?;
         }
-        Ok(Outputs { dir, junit })
+        Ok(Outputs { dir, junit, made })
     }
 }
 
