@@ -4,8 +4,13 @@
 #   scripts/glance.sh install
 #   scripts/glance.sh start --dir DIR [--mode noauth|trusted] [--db sqlite|postgres] [--port N]
 #   scripts/glance.sh start --dir DIR --mode keystone --auth-url URL --service-password-file F ...
-#                           [--stores N]
+#                           [--stores N] [--devstack]
 #   scripts/glance.sh stop  --dir DIR
+#
+# --devstack (with --mode keystone --db postgres) configures Glance as devstack deploys it:
+# secure RBAC (enforce_new_defaults, enforce_scope), the keystone+caching pipeline with an
+# image cache, stores fs, fs2 (file) and web (http, read-only), the default web-download URI
+# filter narrowed to ports 80 and 443, require_image_format_match = false, 2 API workers.
 #
 # `start` prints the endpoint (http://127.0.0.1:PORT) as its last stdout line and writes
 # it to DIR/endpoint; progress goes to stderr so `EP=$(glance.sh start ...)` works.
@@ -18,8 +23,17 @@ PY=${PYTHON:-python3}
 # glance 33 needed no extra pins on Python 3.11 (checked 2026-11); gunicorn is held to
 # the major whose --no-control-socket flag we use.
 REQS=(glance==33.0.0 'gunicorn>=27,<28' psycopg2-binary)
+# IMGCONF_GLANCE_SERIES=2025.1: Glance 2025.1 (glance 30.x) with that release's upper
+# constraints (a copy in scripts/), as its CI installs it; they hold gunicorn at 23.
+if [[ ${IMGCONF_GLANCE_SERIES:-} == 2025.1 ]]; then
+  REQS=(-c "$REPO/scripts/constraints-2025.1.txt" 'glance>=30,<31' gunicorn psycopg2-binary)
+elif [[ -n ${IMGCONF_GLANCE_SERIES:-} ]]; then
+  echo "glance.sh: IMGCONF_GLANCE_SERIES must be 2025.1 (or unset for Glance 33)" >&2
+  exit 1
+fi
 
 TOOL=glance.sh
+DEVSTACK=0
 # shellcheck source=scripts/lib.sh
 . "$REPO/scripts/lib.sh"
 
@@ -66,7 +80,8 @@ start_postgres() {
 }
 
 write_config() {
-  local dir=$1 mode=$2 db_url=$3 stores=${4:-1} pipeline flavor=""
+  local dir=$1 mode=$2 db_url=$3 stores=${4:-1} pipeline flavor="" policy_new=false
+  ((DEVSTACK)) && policy_new=true
   mkdir -p "$dir/images" "$dir/staging" "$dir/tasks"
   cat >"$dir/glance-api.conf" <<EOF
 [DEFAULT]
@@ -91,8 +106,8 @@ filesystem_store_datadir = $dir/staging
 filesystem_store_datadir = $dir/tasks
 
 [oslo_policy]
-enforce_new_defaults = false
-enforce_scope = false
+enforce_new_defaults = $policy_new
+enforce_scope = $policy_new
 EOF
   write_store_config "$dir" "$stores"
   if [[ $mode == keystone ]]; then
@@ -102,10 +117,11 @@ EOF
     # its token cache in process. The file now holds a password: readable by us alone.
     chmod 600 "$dir/glance-api.conf"
     flavor=keystone
+    ((DEVSTACK)) && flavor=keystone+caching
     cat >>"$dir/glance-api.conf" <<EOF
 
 [paste_deploy]
-flavor = keystone
+flavor = $flavor
 
 [keystone_authtoken]
 www_authenticate_uri = $AUTH_URL
@@ -128,7 +144,10 @@ EOF
   sed -e "/^default = /s/ unauthenticated-context / $pipeline /" \
       -e "s|^disable_by_file_path = .*|disable_by_file_path = $dir/healthcheck_disable|" \
       "$VENV/etc/glance/glance-api-paste.ini" >"$dir/glance-api-paste.ini"
-  if [[ $flavor == keystone ]]; then
+  if [[ $flavor == keystone+caching ]]; then
+    grep -q "^keystone+caching = .* authtoken context cache rootapp$" "$dir/glance-api-paste.ini" ||
+      die "unexpected keystone+caching pipeline in shipped glance-api-paste.ini"
+  elif [[ $flavor == keystone ]]; then
     grep -q "^keystone = .* authtoken context rootapp$" "$dir/glance-api-paste.ini" ||
       die "unexpected keystone pipeline in shipped glance-api-paste.ini"
   else
@@ -153,6 +172,7 @@ EOF
 store_backends() {
   local n=$1 i list=fs:file
   for ((i = 2; i <= n; i++)); do list+=", fs$i:file"; done
+  ((DEVSTACK)) && list+=", web:http"   # read-only: serves images whose location is a URL
   echo "$list"
 }
 
@@ -162,6 +182,14 @@ write_store_config() {
     mkdir -p "$dir/images$i"
     printf '\n[fs%s]\nfilesystem_store_datadir = %s/images%s\n' "$i" "$dir" "$i" >>"$dir/glance-api.conf"
   done
+  if ((DEVSTACK)); then
+    # web-download: Glance's default URI filter (http and https), narrowed to the ports a
+    # cloud serves, so the harness's own data server (a random loopback port) is refused; and
+    # no check that uploaded data matches its disk_format.
+    printf '\n[import_filtering_opts]\nallowed_ports = [80,443]\n' >>"$dir/glance-api.conf"
+    printf '\n[image_format]\nrequire_image_format_match = false\n' >>"$dir/glance-api.conf"
+    return
+  fi
   # web-download may fetch from the harness's own data server on 127.0.0.1 (any port), and
   # from nowhere else: Glance drops loopback addresses unless the host is allow-listed, and
   # an allow-list rejects every other host. These options take bracketed lists.
@@ -188,6 +216,7 @@ cmd_start() {
       --db) db=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --stores) stores=$2; shift 2 ;;
+      --devstack) DEVSTACK=1; shift ;;
       --auth-url) AUTH_URL=$2; shift 2 ;;
       --service-password-file) SERVICE_PASSWORD=$(cat "$2"); shift 2 ;;
       *) die "unknown option $1" ;;
@@ -205,6 +234,10 @@ cmd_start() {
       die "--mode keystone needs --service-password-file F (password of service user glance)"
   fi
   [[ $db == sqlite || $db == postgres ]] || die "--db must be sqlite or postgres"
+  if ((DEVSTACK)); then
+    [[ $mode == keystone && $db == postgres ]] || die "--devstack goes with --mode keystone --db postgres"
+    stores=2
+  fi
   [[ -x $VENV/bin/gunicorn ]] || die "no Glance venv at $VENV: run '$0 install' first"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)   # absolute: it goes into URLs and config paths
@@ -217,6 +250,7 @@ cmd_start() {
   if [[ $db == postgres ]]; then
     start_postgres "$dir"
     workers=3   # concurrency only where the db takes parallel writers; sqlite gets 1
+    ((DEVSTACK)) && workers=2
   else
     DB_URL="sqlite:///$dir/glance.sqlite"
   fi
@@ -241,8 +275,11 @@ cmd_start() {
   # group (id = its pid): a Ctrl-C aimed at the caller does not reach it half-way, and
   # `stop` can signal master and workers together. --no-control-socket: gunicorn 27 would
   # otherwise share one control socket in $HOME between all instances.
+  # gunicorn < 27 (Glance 2025.1's constraints hold 23) has no control socket, nor the flag.
+  local control=(--no-control-socket)
+  "$VENV/bin/gunicorn" --help | grep -q -- --no-control-socket || control=()
   OS_GLANCE_CONFIG_DIR=$dir setsid "$VENV/bin/gunicorn" --chdir "$dir" \
-    --bind "127.0.0.1:$port" --workers "$workers" --timeout 120 --no-control-socket \
+    --bind "127.0.0.1:$port" --workers "$workers" --timeout 120 "${control[@]}" \
     --access-logfile "$dir/access.log" glance.wsgi.api:application \
     </dev/null >>"$dir/gunicorn.log" 2>&1 &
   echo $! >"$dir/gunicorn.pid"
@@ -272,5 +309,5 @@ case ${1:-} in
   install) shift; cmd_install "$@" ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted|keystone] [--auth-url URL --service-password-file F] [--db sqlite|postgres] [--port N] [--stores N] | stop --dir DIR" ;;
+  *) die "usage: $0 install | start --dir DIR [--mode noauth|trusted|keystone] [--auth-url URL --service-password-file F] [--db sqlite|postgres] [--port N] [--stores N] [--devstack] | stop --dir DIR" ;;
 esac

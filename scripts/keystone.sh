@@ -202,9 +202,11 @@ cmd_start() {
   printf '%s\n' 'import sys' 'sys.argv = sys.argv[:1]' \
     'from keystone.wsgi.api import application  # noqa: E402,F401' >"$dir/keystone_wsgi.py"
   say "starting gunicorn on $url"
-  # As glance.sh: own process group for `stop`, no shared control socket.
+  # As glance.sh: own process group for `stop`, no shared control socket. One worker: on sqlite,
+  # writes from two workers at once (--dynamic-personas makes users in parallel) end in
+  # "database is locked" (500).
   OS_KEYSTONE_CONFIG_FILES=$dir/keystone.conf setsid "$VENV/bin/gunicorn" --chdir "$dir" \
-    --bind "127.0.0.1:$port" --workers 2 --timeout 120 --no-control-socket \
+    --bind "127.0.0.1:$port" --workers 1 --timeout 120 --no-control-socket \
     --access-logfile "$dir/access.log" keystone_wsgi:application \
     </dev/null >>"$dir/gunicorn.log" 2>&1 &
   echo $! >"$dir/gunicorn.pid"

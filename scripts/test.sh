@@ -31,14 +31,20 @@ scripts/keystone.sh install >reports/keystone-install.log 2>&1 &
 keystone_install=$!
 scripts/clients.sh install >reports/clients-install.log 2>&1 &
 clients_install=$!
+# Glance 2025.1 (glance 30.x) beside 33, with that release's upper constraints.
+G2025_VENV=${IMGCONF_GLANCE_2025_1_VENV:-$PWD/.venv-glance-2025.1}
+IMGCONF_GLANCE_SERIES=2025.1 IMGCONF_GLANCE_VENV=$G2025_VENV scripts/glance.sh install \
+  >reports/glance-2025.1-install.log 2>&1 &
+glance2025_install=$!
 # No separate `cargo build`: the tests need the binary, so this builds target/release/imgconf
 # too, and a build without the dev-dependencies would compile rustls, reqwest and imgconf twice
 # (the dev-dependencies change their features).
 if ! cargo test --release "${locked[@]}"; then
-  kill "$glance_install" "$keystone_install" "$clients_install" 2>/dev/null || true
+  kill "$glance_install" "$keystone_install" "$clients_install" "$glance2025_install" 2>/dev/null || true
   exit 1
 fi
-for job in "glance:$glance_install" "keystone:$keystone_install" "clients:$clients_install"; do
+for job in "glance:$glance_install" "keystone:$keystone_install" "clients:$clients_install" \
+           "glance-2025.1:$glance2025_install"; do
   rc=0
   wait "${job#*:}" || rc=$?
   cat "reports/${job%%:*}-install.log" >&2
@@ -90,7 +96,60 @@ certify glance-trusted trusted sqlite 1 trusted-headers --profile glance-sqlite
 # one-request-at-a-time sqlite Glance cannot show (profile glance-multiworker). Two stores: the
 # multi-store cases (copy-image, per-store delete, imports into named stores) run here, while
 # the sqlite runs above certify a single-store deployment.
-STORES=2 certify glance-postgres trusted postgres 4 trusted-headers --profile glance-multiworker
+STORES=2 certify glance-postgres trusted postgres 4 trusted-headers --profile glance-multiworker \
+  --policy legacy
+# The same deployment on Glance 2025.1 (glance 30.x), an earlier release: its profile adds
+# what later releases changed without an API version bump.
+STORES=2 IMGCONF_GLANCE_VENV=$G2025_VENV certify glance-2025.1 trusted postgres 4 trusted-headers \
+  --profile glance-2025.1 --policy legacy
+
+# imgconf compare: the reference server (one store named `fs`, as the Glance above has, so that
+# store ids are no difference) against the trusted Glance run. The declared Glance deviations
+# must show as verdict changes, and no difference may be noise that normalisation should have
+# masked (ids, dates, request ids). About 15 s.
+compare_reference_glance() {
+  local name=compare-reference-glance ref=reports/reference-fs t0 rc=0
+  mkdir -p "reports/$name"
+  t0=$(date +%s.%N)
+  target/release/imgconf run -q --reference-stores fs --test-threads 1 --report-dir "$ref" \
+    --junit "$ref/junit.xml" >/dev/null || FAILED+=("$name (reference run failed)")
+  target/release/imgconf compare "$ref" reports/glance-trusted --md "reports/$name/compare.md" \
+    --html "reports/$name/compare.html" --json "reports/$name/compare.json" \
+    >"reports/$name/compare.txt" || rc=$?
+  awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
+  if ((rc != 1)); then
+    FAILED+=("$name (exit $rc, expected 1: differences)")
+    return
+  fi
+  python3 - "reports/$name/compare.json" <<'PY' || FAILED+=("$name (see the lines above)")
+import json, re, sys
+cmp = json.load(open(sys.argv[1]))
+cases = {c["id"]: c for c in cmp["cases"]}
+problems = []
+# Known differences: Glance's declared deviations, as verdict changes.
+for case in ["tags::non-ascii-tag-round-trips", "tags::request-body-on-tag-put-is-ignored"]:
+    c = cases.get(case)
+    if not c or (c["change"], c["a"]["verdict"], c["b"]["verdict"]) != ("verdict", "pass", "deviation"):
+        problems.append(f"{case}: expected pass -> deviation, got {c and (c['a'], c['b'])}")
+# Noise: nothing normalisation masks may be left in a difference.
+noise = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|req-<uuid>")
+for c in cmp["cases"]:
+    for s in c["steps"]:
+        for d in s["differences"]:
+            if d["path"] in ("headers.date", "headers.x-openstack-request-id", "headers.server"):
+                problems.append(f"{c['id']}: {d['path']} compared")
+            for v in (d.get("a"), d.get("b")):
+                if noise.search(json.dumps(v)):
+                    problems.append(f"{c['id']} step {s['number']} {d['path']}: unmasked {v!r:.120}")
+for p in problems:
+    print("compare-reference-glance:", p, file=sys.stderr)
+n = cmp["counts"]
+print(f"compare-reference-glance: {n['verdict_changes']} verdict changes, "
+      f"{n['response_differences']} cases with other responses, {len(problems)} problems")
+sys.exit(1 if problems else 0)
+PY
+}
+compare_reference_glance
 
 # The clients as witnesses: openstacksdk, python-openstackclient and python-glanceclient each
 # drive one scripted image lifecycle against the reference server and against a fresh Glance
@@ -173,6 +232,66 @@ else
 fi
 scripts/glance.sh stop --dir "$GDIR"
 scripts/keystone.sh stop --dir "$KDIR"
+
+# devstack-like: a Keystone and a Glance deployed as devstack deploys them (glance.sh --devstack:
+# secure RBAC, the keystone+caching pipeline with an image cache, stores fs, fs2 and web (http),
+# Glance's default web-download URI filter, require_image_format_match = false, PostgreSQL, 2
+# workers), certified with nothing but the bootstrap admin's credentials and --dynamic-personas.
+# Asserts: the run passes, the report names the personas it made, and Keystone keeps no project
+# or user of theirs afterwards.
+devstack_run() {
+  local name=glance-devstack kdir=$WORK/devstack-keystone gdir=$WORK/devstack-glance port url t0
+  local rc=0 left
+  KEYSTONES+=("$kdir")
+  STARTED+=("$gdir")
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  if ! url=$(scripts/keystone.sh start --dir "$kdir" --image-url "http://127.0.0.1:$port") ||
+     ! scripts/glance.sh start --dir "$gdir" --mode keystone --devstack --db postgres \
+       --auth-url "$url" --service-password-file "$kdir/glance-service-password" --port "$port" \
+       >/dev/null; then
+    FAILED+=("$name (Keystone or Glance did not start)")
+    return
+  fi
+  mkdir -p "reports/$name"
+  t0=$(date +%s.%N)
+  OS_CLIENT_CONFIG_FILE=$kdir/clouds.yaml OS_CLIENT_SECURE_FILE=$kdir/secure.yaml \
+    OS_CLOUD=keystone-admin target/release/imgconf run --dynamic-personas --policy srbac \
+    --without-feature format-inspection --profile glance-multiworker --test-threads 4 \
+    --report-dir "reports/$name" --junit "reports/$name/junit.xml" || rc=$?
+  awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
+  ((rc == 0)) || FAILED+=("$name (imgconf exit $rc)")
+  grep -q '"identity": "keystone (personas admin, other, owner, service, third; 4 made for the run by --dynamic-personas)"' \
+    "reports/$name/results.json" || FAILED+=("$name (the report does not name the 4 personas made)")
+  # Every project and user whose name starts with imgconf- and is not one of keystone.sh's own.
+  left=$(OS_AUTH_URL=$url ADMIN_PASSWORD=$(cat "$kdir/admin-password") "$IMGCONF_KEYSTONE_PY" - <<'PYEOF2'
+import json, os, urllib.request
+url = os.environ["OS_AUTH_URL"]
+def call(method, path, body=None, token=None):
+    req = urllib.request.Request(url + path, method=method,
+                                 data=json.dumps(body).encode() if body else None)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("X-Auth-Token", token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers, json.loads(r.read())
+h, _ = call("POST", "/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {
+    "user": {"name": "admin", "domain": {"id": "default"}, "password": os.environ["ADMIN_PASSWORD"]}}},
+    "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
+token = h["X-Subject-Token"]
+fixed = {f"imgconf-{p}" for p in ("owner", "other", "third", "admin")}
+for kind in ("projects", "users"):
+    for item in call("GET", f"/{kind}", token=token)[1][kind]:
+        if item["name"].startswith("imgconf-") and item["name"] not in fixed:
+            print(kind[:-1], item["name"])
+PYEOF2
+  ) || left="(the check could not ask Keystone)"
+  [[ -z $left ]] || FAILED+=("$name (left in Keystone: $left)")
+  scripts/glance.sh stop --dir "$gdir"
+  scripts/keystone.sh stop --dir "$kdir"
+  cp "$gdir/glance.log" "$gdir/access.log" "reports/$name/" 2>/dev/null || true
+}
+IMGCONF_KEYSTONE_PY=${IMGCONF_KEYSTONE_VENV:-$PWD/.venv-keystone}/bin/python
+devstack_run
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2

@@ -40,6 +40,14 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let mut suite = std::mem::ManuallyDrop::new(
         Suite::load(args.cases.as_deref(), args.schemas.as_deref()).map_err(|e| e.to_string())?,
     );
+    // The whole suite, before the profile and filters choose: `imgconf compare` tells runs of
+    // different suites apart by it.
+    let suite_ids: Vec<String> = suite.cases.iter().map(|c| c.id.clone()).collect();
+    // Read first: a baseline that cannot be read stops the run before it starts.
+    let baseline = match &args.compare_with {
+        Some(p) => Some(crate::compare::load(p)?),
+        None => None,
+    };
     let env = auth::Environment::capture();
     let resolved = auth::resolve(
         args.cloud.credentials(),
@@ -58,6 +66,15 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if mode == AuthMode::Keystone && args.token.is_some() {
         return Err("--token sends a token as is; with Keystone credentials the run gets its own (drop one of them)".into());
     }
+    if args.dynamic_personas && mode != AuthMode::Keystone {
+        return Err("--dynamic-personas makes personas through Keystone: it needs Keystone credentials with the admin role".into());
+    }
+    if args.dynamic_personas && !resolved.personas.is_empty() {
+        return Err(
+            "--dynamic-personas makes the personas itself: drop --persona / IMGCONF_PERSONA_*"
+                .into(),
+        );
+    }
     if mode != AuthMode::Keystone && !resolved.personas.is_empty() {
         return Err(
             "--persona / IMGCONF_PERSONA_* need Keystone credentials (--auth keystone)".into(),
@@ -75,8 +92,17 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())?,
     );
     suite.apply_profile(&profile).map_err(|e| e.to_string())?;
+    if args.libtest.ignored {
+        return Err("--ignored selects the cases marked ignored before the run, and imgconf marks none: a case that cannot run here is skipped while running, with its reason (drop --ignored)".into());
+    }
+    let libtest = args.libtest.to_mimic();
     // After the profile, which may name any case of the suite.
-    select_cases(&args, &mut suite.cases)?;
+    let Some(rerun_note) = select_cases(&args, &mut suite.cases)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if let Some(note) = rerun_note {
+        eprintln!("imgconf: {note}");
+    }
     if args.libtest.list {
         // Listing needs no target.
         let trials = suite
@@ -84,21 +110,31 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .iter()
             .map(|c| Trial::test(c.id.clone(), || Ok(())))
             .collect();
-        let _ = libtest_mimic::run(&args.libtest, trials);
+        let _ = libtest_mimic::run(&libtest, trials);
         return Ok(ExitCode::SUCCESS);
     }
     let selected = suite
         .cases
         .iter()
-        .filter(|c| {
-            !args
-                .libtest
-                .is_filtered_out(&Trial::test(c.id.clone(), || Ok(())))
-        })
+        .filter(|c| !libtest.is_filtered_out(&Trial::test(c.id.clone(), || Ok(()))))
         .count();
     if selected == 0 {
-        return Err("the filter matches no case (see `imgconf run --list`)".into());
+        let given = match (&args.libtest.filter, args.libtest.skip.is_empty()) {
+            (Some(f), _) => format!("the filter `{f}`"),
+            (None, false) => "--skip".to_string(),
+            (None, true) => "the selection (--partition / --rerun-failed)".to_string(),
+        };
+        return Err(format!(
+            "{given} matches no case (see `imgconf run --list`)"
+        ));
     }
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+    // Where the reports go is settled (and writable) before anything is sent, not found out
+    // after every case ran.
+    let outputs = Outputs::prepare(&args, &run_id)?;
     let tls = resolved.main.tls();
     let http = HttpConfig {
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
@@ -137,8 +173,10 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if tls.insecure {
         eprintln!("imgconf: WARNING: {}", auth::tls::INSECURE_WARNING);
     }
+    // From here on an interrupt lets the run clean up (personas it made included).
+    let interrupted = watch_interrupts(&runtime);
     // Keystone first: a refused password is one clear error before anything else happens.
-    let keystone = match mode {
+    let mut keystone = match mode {
         AuthMode::Keystone => {
             let client = crate::http::client(&http)?;
             Some(
@@ -149,6 +187,40 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         }
         _ => None,
     };
+    // Declared after the runtime, so dropped (deleting the personas) while it still runs.
+    let mut made_personas = PersonaTeardown::default();
+    if let Some(k) = keystone.as_mut() {
+        if args.dynamic_personas {
+            let client = crate::http::client(&http)?;
+            let main = k.sessions[&Persona::Owner].clone();
+            let admin = auth::provision::Admin::new(client, main.clone());
+            eprintln!("imgconf: making the personas owner, other, third and service for run {run_id} (--dynamic-personas)");
+            let made = runtime
+                .block_on(auth::provision::provision(&admin, &run_id))
+                .map_err(|e| e.to_string())?;
+            made_personas = PersonaTeardown::new(runtime.handle().clone(), admin, made.made);
+            k.sessions = made.sessions;
+            k.sessions.insert(Persona::Admin, main);
+            k.describe = k
+                .sessions
+                .iter()
+                .map(|(p, s)| format!("{}: {}", p.name(), s.describe()))
+                .collect();
+        } else if !k.sessions.contains_key(&Persona::Admin) {
+            // Credentials that hold the admin role are the admin persona too.
+            let owner = k.sessions[&Persona::Owner].clone();
+            if owner
+                .issued()
+                .roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case("admin"))
+            {
+                k.describe
+                    .push("admin: the main credentials (they hold the admin role)".into());
+                k.sessions.insert(Persona::Admin, owner);
+            }
+        }
+    }
     let mut secrets = resolved.main.secrets();
     for (_, c) in resolved.personas.values() {
         secrets.extend(c.secrets());
@@ -191,10 +263,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     };
     let target =
         Target::new(&endpoint, http)?.with_tokens(auth::keystone::TokenPool::new(sessions));
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
     let personas = match (&keystone, mode) {
         (Some(k), _) => Some(Personas::keystone(k.sessions.clone())),
         (None, AuthMode::TrustedHeaders) => Some(Personas::trusted_headers(&run_id)),
@@ -223,16 +291,33 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if web_source.is_some() {
         info.features.insert(crate::websource::FEATURE.to_string());
     }
+    // Not revealed by the API: taken as offered unless the profile or the command line says not.
+    info.features
+        .insert(crate::applicable::FORMAT_INSPECTION.to_string());
+    // The policy: as said, or the built-in server's own (legacy: owners may do what Glance's
+    // deprecated defaults let them).
+    match (args.policy, &server) {
+        (Some(p), _) => {
+            info.features.insert(p.feature().to_string());
+        }
+        (None, Some(_)) => {
+            info.features
+                .insert(crate::cli::Policy::Legacy.feature().to_string());
+        }
+        (None, None) => {}
+    }
     // Discovery, then the profile's rules, then the command line's.
     profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
     info.features.retain(|f| !args.without_features.contains(f));
-    let what = if server.is_some() {
-        " (built-in reference server)"
-    } else if info.reference_server {
-        " (imgconf's reference server)"
-    } else {
-        ""
+    let what = match (&server, args.faults.is_empty()) {
+        (Some(_), true) => " (built-in reference server)".to_string(),
+        (Some(_), false) => format!(
+            " (built-in reference server with fault(s) {})",
+            args.faults.join(", ")
+        ),
+        (None, _) if info.reference_server => " (imgconf's reference server)".to_string(),
+        (None, _) => String::new(),
     };
     let version = info
         .highest()
@@ -253,6 +338,9 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         (None, None) => "none (no personas: cases that need them are skipped)".into(),
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    if let Some(line) = persona_shortfall(&args, &suite.cases, personas.as_ref()) {
+        eprintln!("imgconf: {line}");
+    }
     let mut warnings = Vec::new();
     if tls.insecure {
         warnings.push(auth::tls::INSECURE_WARNING.to_string());
@@ -271,7 +359,13 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         identity: match (&keystone, &personas) {
             (Some(k), _) => {
                 let names: Vec<&str> = k.sessions.keys().map(|p| p.name()).collect();
-                format!("keystone (personas {})", names.join(", "))
+                match made_personas.count() {
+                    0 => format!("keystone (personas {})", names.join(", ")),
+                    n => format!(
+                        "keystone (personas {}; {n} made for the run by --dynamic-personas)",
+                        names.join(", ")
+                    ),
+                }
             }
             (None, Some(_)) => "trusted-headers".into(),
             (None, None) => "none".into(),
@@ -284,9 +378,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         config: effective_config(&args, mode, &resolved),
     };
 
-    // Another implementation's deviations (Glance's) do not occur on the reference server.
+    // Another implementation's deviations (Glance's) do not occur on the reference server,
+    // unless a fault bends it to behave like that implementation.
     let deviations_expected = !(info.reference_server || server.is_some())
-        || profile.deviations_on_reference_server != Some(false);
+        || profile.deviations_on_reference_server != Some(false)
+        || !args.faults.is_empty();
     if !deviations_expected && !profile.deviations.is_empty() {
         eprintln!(
             "imgconf: the target is imgconf's reference server: the deviations of profile `{}` are not expected here",
@@ -303,7 +399,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         schemas: suite.schemas.clone(),
         run_id: run_id.clone(),
         api_version: info.highest(),
-        tracker: Default::default(),
+        tracker: crate::cleanup::Tracker::journaled(crate::journal::Journal::open(
+            &outputs.dir.join(crate::journal::FILE),
+            &run_id,
+            &endpoint,
+        )?),
         personas,
         features: info.features.clone(),
         token: args.token.clone(),
@@ -312,7 +412,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     // With --fail-fast, the first failed case's name; cases that start later are skipped.
     let stop: Arc<std::sync::OnceLock<String>> = Arc::default();
-    let interrupted = watch_interrupts(&runtime);
     let progress =
         crate::progress::Progress::start(selected, !args.no_progress && !args.libtest.quiet);
     let trials = suite
@@ -347,6 +446,11 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                     None => handle.block_on(run_case(&ctx, &case)),
                 };
                 judge.judge(&mut result);
+                if result.verdict == Verdict::Fail {
+                    if let Some(hint) = crate::applicable::format_inspection_hint(&case.requires) {
+                        result.reason = format!("{} ({hint})", result.reason);
+                    }
+                }
                 // Only after the profile has judged: an accepted deviation does not stop the run.
                 if fail_fast && judge.fails_run(&result) {
                     let _ = stop.set(result.id.clone());
@@ -361,7 +465,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             })
         })
         .collect();
-    let mut libtest = args.libtest.clone();
+    let mut libtest = libtest;
     if progress.routes_stdout() && libtest.color.is_none() {
         // stdout reaches the terminal through the progress relay's pipe: keep its colours.
         libtest.color = Some(libtest_mimic::ColorSetting::Always);
@@ -374,11 +478,27 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     for p in &leftovers {
         eprintln!("imgconf: cleanup failed: {p}");
     }
+    let mut leftovers = leftovers;
+    leftovers.extend(made_personas.finish());
     let results = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
     let finished = chrono::Utc::now();
     meta.finished_at = finished.to_rfc3339();
     meta.duration_ms = (finished - started).num_milliseconds().max(0) as u128;
-    finish(&args, &RunReport::new(meta, results), &redactor)?;
+    let report = RunReport::new(meta, results).with_suite(suite_ids);
+    finish(&args, &outputs, &report, &redactor)?;
+    let differs = match (&baseline, &args.compare_with) {
+        (Some(base), Some(path)) => {
+            let cmp =
+                crate::compare::command::after_run(path, base, &report, &outputs.dir, &|t| {
+                    redactor.scrub(&t)
+                })?;
+            if let Some(t) = cmp.trouble() {
+                return Err(t);
+            }
+            cmp.exit_code() != crate::compare::EXIT_SAME
+        }
+        _ => false,
+    };
     if let Some(s) = server {
         runtime.block_on(s.shutdown());
     }
@@ -389,7 +509,75 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     if !leftovers.is_empty() && !conclusion.has_failed() {
         return Ok(ExitCode::from(101));
     }
+    if differs && !conclusion.has_failed() {
+        eprintln!(
+            "imgconf: the run differs from {} (--compare-with)",
+            args.compare_with
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        return Ok(ExitCode::from(crate::compare::EXIT_DIFFERENT));
+    }
     Ok(conclusion.exit_code())
+}
+
+/// The projects and users `--dynamic-personas` made, deleted when the run ends: by
+/// [`PersonaTeardown::finish`] on the normal path, or on drop when the run ends early with an
+/// error.
+#[derive(Default)]
+struct PersonaTeardown {
+    pending: Option<(
+        tokio::runtime::Handle,
+        auth::provision::Admin,
+        auth::provision::Made,
+    )>,
+}
+
+impl PersonaTeardown {
+    fn new(
+        handle: tokio::runtime::Handle,
+        admin: auth::provision::Admin,
+        made: auth::provision::Made,
+    ) -> PersonaTeardown {
+        PersonaTeardown {
+            pending: Some((handle, admin, made)),
+        }
+    }
+
+    /// How many personas were made (users).
+    fn count(&self) -> usize {
+        self.pending.as_ref().map_or(0, |(_, _, m)| m.users.len())
+    }
+
+    /// Deletes them; what could not be deleted, as problems.
+    fn finish(&mut self) -> Vec<String> {
+        let Some((handle, admin, made)) = self.pending.take() else {
+            return Vec::new();
+        };
+        let problems = handle.block_on(admin.delete(&made));
+        let problems: Vec<String> = problems
+            .into_iter()
+            .map(|p| format!("{p} (`imgconf cleanup --auth keystone` sweeps it)"))
+            .collect();
+        for p in &problems {
+            eprintln!("imgconf: cleanup failed: {p}");
+        }
+        if problems.is_empty() {
+            eprintln!(
+                "imgconf: deleted the {} project(s) and {} user(s) made for the run",
+                made.projects.len(),
+                made.users.len()
+            );
+        }
+        problems
+    }
+}
+
+impl Drop for PersonaTeardown {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// First Ctrl-C or SIGTERM: cases not yet started are skipped, running ones finish and clean up,
@@ -431,8 +619,54 @@ async fn next_interrupt() -> bool {
     }
 }
 
-/// Applies --partition and --rerun-failed to the loaded cases.
-fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<(), String> {
+/// How many selected cases will be skipped for want of personas, and how to get them.
+fn persona_shortfall(
+    args: &RunArgs,
+    cases: &[crate::case::Case],
+    personas: Option<&Personas>,
+) -> Option<String> {
+    let mut wanted = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for c in cases {
+        if args
+            .libtest
+            .to_mimic()
+            .is_filtered_out(&Trial::test(c.id.clone(), || Ok(())))
+        {
+            continue;
+        }
+        let missing: Vec<Persona> = c
+            .personas
+            .iter()
+            .copied()
+            .filter(|p| !personas.is_some_and(|ps| ps.has(*p)))
+            .collect();
+        if !missing.is_empty() {
+            count += 1;
+            wanted.extend(missing);
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    let names: Vec<&str> = wanted.iter().map(|p| p.name()).collect();
+    let how = match personas {
+        None => "a run without identities has none; certify with Keystone credentials or trusted headers",
+        Some(_) => "give --persona NAME=CLOUD for each, or --dynamic-personas with admin credentials to have them made for the run",
+    };
+    Some(format!(
+        "{count} case(s) will be skipped for want of persona(s) {}: {how}",
+        names.join(", ")
+    ))
+}
+
+/// Applies --partition and --rerun-failed to the loaded cases. `None`: nothing to run, which is
+/// a success (a rerun of a green run); otherwise a note for the console, if any.
+fn select_cases(
+    args: &RunArgs,
+    cases: &mut Vec<crate::case::Case>,
+) -> Result<Option<Option<String>>, String> {
+    let mut note = None;
     if let Some(path) = &args.rerun_failed {
         let saved = RunReport::read(path)?;
         let failed: std::collections::BTreeSet<&str> = saved
@@ -442,12 +676,18 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
             .map(|c| c.id.as_str())
             .collect();
         if failed.is_empty() {
-            return Err(format!(
-                "{}: no case failed in that run; nothing to rerun",
+            eprintln!(
+                "imgconf: {}: no case failed in that run; nothing to rerun",
                 path.display()
-            ));
+            );
+            return Ok(None);
         }
         cases.retain(|c| failed.contains(c.id.as_str()));
+        note = Some(format!(
+            "rerunning the {} case(s) that failed in {}",
+            cases.len(),
+            path.display()
+        ));
     }
     if let Some(p) = &args.partition {
         let mut i = 0;
@@ -456,7 +696,7 @@ fn select_cases(args: &RunArgs, cases: &mut Vec<crate::case::Case>) -> Result<()
             p.contains(i - 1, &c.id)
         });
     }
-    Ok(())
+    Ok(Some(note))
 }
 
 /// The libtest trial's outcome (and so the exit code) follows the judged verdict.
@@ -474,17 +714,80 @@ fn trial_outcome(
     }
 }
 
-fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Result<(), String> {
-    let dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| std::path::Path::new("reports").join(&report.run.run_id));
-    report::write_all(report, &dir, &|t| redactor.scrub(&t))?;
-    let xml = redactor.scrub(&report::junit::render_report(report)?);
-    if let Some(parent) = args.junit.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+/// Where a run's files go: its results folder, and the extra JUnit copy if there is one.
+struct Outputs {
+    dir: std::path::PathBuf,
+    /// `--junit PATH`; without it, `reports/junit.xml` only when no `--report-dir` is given.
+    junit: Option<std::path::PathBuf>,
+    /// Folders this run made, deepest first: a run that stops before writing anything (a refused
+    /// password, say) leaves no empty report folder behind.
+    made: Vec<std::path::PathBuf>,
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        // remove_dir only takes empty folders, so written reports always stay.
+        for d in &self.made {
+            let _ = std::fs::remove_dir(d);
+        }
     }
-    std::fs::write(&args.junit, xml).map_err(|e| format!("{}: {e}", args.junit.display()))?;
+}
+
+impl Outputs {
+    /// Creates the folders and checks that they can be written.
+    fn prepare(args: &RunArgs, run_id: &str) -> Result<Outputs, String> {
+        let dir = args
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new("reports").join(run_id));
+        let junit = match (&args.junit, &args.report_dir) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(std::path::Path::new("reports").join("junit.xml")),
+        };
+        let mut made = Vec::new();
+        let mut writable = |d: &std::path::Path, what: &str| -> Result<(), String> {
+            let mut missing = d;
+            while !missing.as_os_str().is_empty() && !missing.exists() {
+                made.push(missing.to_path_buf());
+                missing = missing.parent().unwrap_or(std::path::Path::new(""));
+            }
+            let fail = |e: std::io::Error| {
+                format!(
+                    "{what} {} cannot be written: {e} (nothing was run)",
+                    d.display()
+                )
+            };
+            std::fs::create_dir_all(d).map_err(fail)?;
+            let probe = d.join(format!(".imgconf-write-check-{run_id}"));
+            std::fs::write(&probe, b"").map_err(fail)?;
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        };
+        writable(&dir, "the report folder")?;
+        if let Some(j) = &junit {
+            let parent = j.parent().filter(|d| !d.as_os_str().is_empty());
+            writable(
+                parent.unwrap_or(std::path::Path::new(".")),
+                "the folder of --junit",
+            )?;
+        }
+        Ok(Outputs { dir, junit, made })
+    }
+}
+
+fn finish(
+    args: &RunArgs,
+    outputs: &Outputs,
+    report: &RunReport,
+    redactor: &auth::Redactor,
+) -> Result<(), String> {
+    let dir = &outputs.dir;
+    report::write_all(report, dir, &|t| redactor.scrub(&t))?;
+    if let Some(junit) = &outputs.junit {
+        let xml = redactor.scrub(&report::junit::render_report(report)?);
+        std::fs::write(junit, xml).map_err(|e| format!("{}: {e}", junit.display()))?;
+    }
     // CI step summaries (GitHub Actions) get the Markdown summary appended.
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         use std::io::Write;
@@ -532,10 +835,13 @@ fn finish(args: &RunArgs, report: &RunReport, redactor: &auth::Redactor) -> Resu
             eprintln!("  {d}");
         }
     }
+    let copy = match &outputs.junit {
+        Some(j) => format!("; JUnit also at {}", j.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md); JUnit also at {}",
-        dir.display(),
-        args.junit.display()
+        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md){copy}",
+        dir.display()
     );
     Ok(())
 }
@@ -627,6 +933,13 @@ fn effective_config(
         if args.token.is_some() { "***" } else { "" }.to_string(),
     );
     put("features", args.features.join(","));
+    put("dynamic_personas", args.dynamic_personas.to_string());
+    put(
+        "policy",
+        args.policy
+            .map(|p| p.feature().trim_start_matches("policy:").to_string())
+            .unwrap_or_default(),
+    );
     put("without_features", args.without_features.join(","));
     put("faults", args.faults.join(","));
     put("reference_stores", args.reference_stores.join(","));
@@ -783,6 +1096,35 @@ pub fn report(args: crate::cli::ReportArgs) -> ExitCode {
     }
 }
 
+/// Projects and users that `--dynamic-personas` made and a killed run left in Keystone.
+fn sweep_personas(
+    runtime: &tokio::runtime::Runtime,
+    admin: &auth::provision::Admin,
+    run_id: Option<&str>,
+    dry_run: bool,
+) -> Result<Vec<String>, String> {
+    let found = runtime.block_on(admin.leftovers(run_id))?;
+    let all = found.users.iter().map(|u| ("user", u));
+    for (kind, (id, name)) in all.chain(found.projects.iter().map(|p| ("project", p))) {
+        let verb = if dry_run { "would delete" } else { "deleting" };
+        println!("{verb} Keystone {kind} {id} ({name})");
+    }
+    let count = found.users.len() + found.projects.len();
+    if dry_run {
+        println!("{count} Keystone project(s) and user(s) left by imgconf runs; nothing deleted (--dry-run)");
+        return Ok(Vec::new());
+    }
+    let problems = runtime.block_on(admin.delete(&found));
+    for p in &problems {
+        eprintln!("imgconf: cleanup failed: {p}");
+    }
+    println!(
+        "{} Keystone project(s) and user(s) deleted",
+        count - problems.len()
+    );
+    Ok(problems)
+}
+
 /// `imgconf cleanup`: sweep leftovers of earlier runs.
 pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
     let result = (|| -> Result<bool, String> {
@@ -802,6 +1144,8 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
             ..HttpConfig::default()
         };
         let mut target = Target::new(&args.endpoint, http.clone())?;
+        // As a Keystone administrator, the personas --dynamic-personas made are swept too.
+        let mut identity_admin = None;
         let headers = match args.auth {
             AuthMode::TrustedHeaders => {
                 let run = args.run_id.clone().unwrap_or_else(|| "cleanup".into());
@@ -817,6 +1161,19 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
                     .map_err(|e| e.to_string())?;
                 let sessions: Vec<_> = k.sessions.values().cloned().collect();
                 target = target.with_tokens(auth::keystone::TokenPool::new(sessions));
+                let acting = k
+                    .sessions
+                    .get(&Persona::Admin)
+                    .unwrap_or(&k.sessions[&Persona::Owner])
+                    .clone();
+                if acting
+                    .issued()
+                    .roles
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case("admin"))
+                {
+                    identity_admin = Some(auth::provision::Admin::new(client, acting));
+                }
                 let personas = Personas::keystone(k.sessions);
                 if personas.has(Persona::Admin) {
                     personas.headers(Persona::Admin)
@@ -831,26 +1188,66 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
         }
         let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
         let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
+        // The journals find what a case renamed (or left nameless), by id.
+        let journal_files = if args.journal.is_empty() {
+            crate::journal::default_journals(std::path::Path::new("reports"))
+        } else {
+            args.journal.clone()
+        };
+        let journals =
+            crate::journal::left(&journal_files, &args.endpoint, args.run_id.as_deref())?;
+        let verb = if args.dry_run {
+            "would delete"
+        } else {
+            "deleting"
+        };
         for l in &found {
-            let verb = if args.dry_run {
-                "would delete"
-            } else {
-                "deleting"
-            };
             println!("{verb} image {} ({})", l.id, l.name);
+        }
+        let mut journal_count = 0;
+        for (path, e) in &journals {
+            if found.iter().any(|l| e.kind == "image" && l.id == e.id) {
+                continue;
+            }
+            journal_count += 1;
+            println!(
+                "{verb} {} {} (created by run {}, journal {})",
+                e.kind,
+                e.id,
+                e.run_id,
+                path.display()
+            );
         }
         if args.dry_run {
             println!(
-                "{} image(s) left by imgconf runs; nothing deleted (--dry-run)",
-                found.len()
+                "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
+                found.len() + journal_count
             );
+            if let Some(admin) = identity_admin {
+                sweep_personas(&runtime, &admin, args.run_id.as_deref(), true)?;
+            }
             return Ok(true);
         }
-        let problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        let mut problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
+        let (journaled, journal_problems) = runtime.block_on(crate::sweep::delete_journaled(
+            &target, &headers, &journals, &found,
+        ));
+        problems.extend(journal_problems);
         for p in &problems {
             eprintln!("imgconf: cleanup failed: {p}");
         }
-        println!("{} image(s) deleted", found.len() - problems.len());
+        println!(
+            "{} resource(s) deleted",
+            (found.len() + journaled).saturating_sub(problems.len())
+        );
+        if let Some(admin) = identity_admin {
+            problems.extend(sweep_personas(
+                &runtime,
+                &admin,
+                args.run_id.as_deref(),
+                args.dry_run,
+            )?);
+        }
         Ok(problems.is_empty())
     })();
     match result {

@@ -18,6 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Certify an endpoint (or, with none given, the built-in reference server).
+    #[command(override_usage = "imgconf run [OPTIONS] [FILTER]")]
     Run(Box<RunArgs>),
     /// Serve the built-in reference implementation until Ctrl-C.
     Serve(ServeArgs),
@@ -27,7 +28,14 @@ pub enum Command {
     Faults,
     /// Render reports again from a saved results.json, without running anything.
     Report(ReportArgs),
-    /// Delete images that earlier runs left on a target (names `imgconf-<run id>-…`), and nothing else.
+    /// Compare two runs behaviour by behaviour and response by response (exit 0 same, 1 different, 2 trouble).
+    Compare(CompareArgs),
+    /// Delete what earlier runs left on a target: images named `imgconf-<run id>-…`, and every
+    /// image or namespace the runs' journals (`created.jsonl`) list, and (as a Keystone admin) the
+    /// projects and users of --dynamic-personas; nothing else.
+    #[command(
+        after_help = "Exit status: 0 everything found was deleted (or --dry-run), 1 something could not be deleted (each with the target's reason), 2 usage or configuration error (nothing deleted)."
+    )]
     Cleanup(Box<CleanupArgs>),
 }
 
@@ -36,13 +44,14 @@ pub struct RunArgs {
     /// Images API endpoint (`http://host:9292`); without it the built-in reference server is certified.
     #[arg(long, env = "IMGCONF_ENDPOINT")]
     pub endpoint: Option<String>,
-    /// Where to write the JUnit XML report.
-    #[arg(long, env = "IMGCONF_JUNIT", default_value = "reports/junit.xml")]
-    pub junit: PathBuf,
+    /// A copy of the JUnit XML report here (default: `reports/junit.xml` when no --report-dir
+    /// is given, else none: the results folder has its own junit.xml).
+    #[arg(long, env = "IMGCONF_JUNIT")]
+    pub junit: Option<PathBuf>,
     /// Folder for junit.xml, results.json, report.html and summary.md (default: reports/<run id>).
     #[arg(long, env = "IMGCONF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
+    /// Profile: `strict`, `glance`, `glance-sqlite`, `glance-multiworker`, `glance-2025.1`, `huawei-ims`, or a profile file. Default: `glance` with --endpoint, else `strict`.
     #[arg(long, env = "IMGCONF_PROFILE")]
     pub profile: Option<String>,
     /// Read case files from this directory instead of the built-in ones.
@@ -113,11 +122,112 @@ pub struct RunArgs {
     /// into pipes, files or reports, and not with --quiet).
     #[arg(long, env = "IMGCONF_NO_PROGRESS")]
     pub no_progress: bool,
+    /// After the run, compare it with this earlier run (a results folder or results.json): the
+    /// differences go to stderr and to compare.md/.html/.json in the report folder, and a run
+    /// that passed but differs exits with 1 (a CI gate against a release's run).
+    #[arg(long, env = "IMGCONF_COMPARE_WITH")]
+    pub compare_with: Option<PathBuf>,
     /// Run id used in resource names (default: random).
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
+    /// With Keystone credentials that hold the admin role: make the other personas for this
+    /// run (projects and users `imgconf-<run id>-owner|other|third|service`; the credentials
+    /// themselves are `admin`) and delete them when it ends.
+    #[arg(long, env = "IMGCONF_DYNAMIC_PERSONAS")]
+    pub dynamic_personas: bool,
+    /// The policy the target enforces, for the cases whose expected answer depends on it:
+    /// `legacy` (Glance's deprecated defaults) or `srbac` (secure RBAC: `enforce_new_defaults`
+    /// and `enforce_scope`). Default: `legacy` for the built-in server; for a target, unknown
+    /// (those cases are skipped and say so).
+    #[arg(long, env = "IMGCONF_POLICY", value_enum)]
+    pub policy: Option<Policy>,
     #[command(flatten)]
-    pub libtest: libtest_mimic::Arguments,
+    pub libtest: LibtestArgs,
+}
+
+/// The libtest options that mean something for a certification (libtest-mimic runs the cases;
+/// its own option set also has `--bench`, `--nocapture`, `-Z`…, which would only mislead here).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LibtestArgs {
+    /// Run only the cases whose id contains FILTER (`tags::` also selects `metadefs.tags::`;
+    /// see --exact).
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Match FILTER and --skip against whole case ids instead of parts of them.
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave out the cases whose id contains FILTER (repeatable).
+    #[arg(long, value_name = "FILTER")]
+    pub skip: Vec<String>,
+    /// List the selected cases and exit, without a target.
+    #[arg(long)]
+    pub list: bool,
+    /// libtest's "only the ignored tests": no case is ignored before it runs (cases are skipped
+    /// while running), so this is refused with that explanation rather than running nothing.
+    #[arg(long, hide = true)]
+    pub ignored: bool,
+    /// How many cases run at once (at least 1; default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub test_threads: Option<u16>,
+    /// One character per case instead of one line (as --format terse); also leaves out the
+    /// per-area table and the list of accepted deviations at the end.
+    #[arg(short, long, conflicts_with = "format")]
+    pub quiet: bool,
+    /// Console format of the case lines.
+    #[arg(long, value_enum, value_name = "pretty|terse|json")]
+    pub format: Option<ConsoleFormat>,
+    /// Colours on the console (default: when stdout is a terminal).
+    #[arg(long, value_enum, value_name = "auto|always|never")]
+    pub color: Option<libtest_mimic::ColorSetting>,
+}
+
+/// libtest's console formats, in our words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsoleFormat {
+    /// One line per case.
+    Pretty,
+    /// One character per case.
+    Terse,
+    /// libtest's JSON events, one per line.
+    Json,
+}
+
+impl LibtestArgs {
+    /// The arguments libtest-mimic runs the cases with.
+    pub fn to_mimic(&self) -> libtest_mimic::Arguments {
+        libtest_mimic::Arguments {
+            filter: self.filter.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            list: self.list,
+            ignored: self.ignored,
+            test_threads: self.test_threads.map(usize::from),
+            quiet: self.quiet,
+            format: self.format.map(|f| match f {
+                ConsoleFormat::Pretty => libtest_mimic::FormatSetting::Pretty,
+                ConsoleFormat::Terse => libtest_mimic::FormatSetting::Terse,
+                ConsoleFormat::Json => libtest_mimic::FormatSetting::Json,
+            }),
+            color: self.color,
+            ..libtest_mimic::Arguments::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    Legacy,
+    Srbac,
+}
+
+impl Policy {
+    /// The feature cases name in `requires` to run only under this policy.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Policy::Legacy => "policy:legacy",
+            Policy::Srbac => "policy:srbac",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +345,10 @@ pub struct CleanupArgs {
     /// Show what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A run's journal of what it created (`created.jsonl` in its results folder; repeatable).
+    /// Default: every `reports/*/created.jsonl`. Entries of other endpoints are left alone.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Vec<PathBuf>,
     /// Identity: `none`, `trusted-headers` (acts as the run's admin persona), or `keystone`
     /// (the admin persona's cloud if `--persona admin=CLOUD` is given, else the main credentials).
     #[arg(long, env = "IMGCONF_AUTH", value_enum, default_value = "none")]
@@ -259,6 +373,26 @@ pub struct ReportArgs {
     /// Write the Markdown summary here.
     #[arg(long)]
     pub md: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run (A): a results folder or its results.json.
+    pub a: PathBuf,
+    /// The second run (B): a results folder or its results.json.
+    pub b: PathBuf,
+    /// Write the comparison as Markdown here (fits a CI step summary).
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+    /// Write the comparison as one self-contained HTML page here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the comparison as JSON here (schema: docs/compare.schema.json).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Print no table (the exit status and the files only).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,15 +23,29 @@ impl TargetInfo {
     }
 }
 
-/// Fails only when the endpoint cannot be talked to; an odd versions document is not fatal here
-/// (the versions cases judge it), it only leaves version gating off.
+/// Fails when the endpoint cannot be talked to or is not the root of an Images API (see
+/// [`crate::apiroot`]); a versions document that is only odd is not fatal here (the versions
+/// cases judge it), it only leaves version gating off.
 pub async fn probe(target: &Target, identity: &[(String, String)]) -> Result<TargetInfo, String> {
+    if let Some(why) = crate::apiroot::version_suffix(target.base()) {
+        return Err(why);
+    }
     let mut headers = identity.to_vec();
     headers.push(("Accept".to_string(), "application/json".to_string()));
     let (_, received) = target
         .send(reqwest::Method::GET, &target.url("/"), &headers, None)
         .await;
     let r = received.map_err(|e| format!("cannot reach the endpoint {}: {e}", target.base()))?;
+    let content_type = r
+        .headers
+        .iter()
+        .find(|(n, _)| n == "content-type")
+        .map(|(_, v)| v.as_str());
+    if let Some(why) =
+        crate::apiroot::versions_problem(&target.url("/"), r.status, content_type, &r.bytes)
+    {
+        return Err(why);
+    }
     let doc: Value = serde_json::from_slice(&r.bytes).unwrap_or(Value::Null);
     let mut info = parse_versions(&doc);
     info.reference_server = r
@@ -40,8 +54,23 @@ pub async fn probe(target: &Target, identity: &[(String, String)]) -> Result<Tar
         .any(|(n, _)| n.eq_ignore_ascii_case(crate::reference::versions::MARKER_HEADER));
     info.features.extend(cache_feature(&info.versions));
     // Discovery calls (2.6+, 2.8+): a target without them simply does not offer the features.
-    if let Some(doc) = get_json(target, "/v2/info/import", &headers).await {
-        info.features.extend(import_features(&doc));
+    // An answer of 300 with the versions document means the target does not know the path:
+    // the endpoint is not its API root.
+    let import_url = target.url("/v2/info/import");
+    let (_, import) = target
+        .send(reqwest::Method::GET, &import_url, &headers, None)
+        .await;
+    if let Ok(r) = &import {
+        if let Some(why) =
+            crate::apiroot::not_root_problem(target.base(), &import_url, r.status, &r.bytes)
+        {
+            return Err(why);
+        }
+        if r.status == 200 {
+            if let Ok(doc) = serde_json::from_slice::<Value>(&r.bytes) {
+                info.features.extend(import_features(&doc));
+            }
+        }
     }
     if let Some(doc) = get_json(target, "/v2/info/stores", &headers).await {
         info.features.extend(store_features(&doc));

@@ -4,21 +4,27 @@
 //! each case over [`http`] and checks responses with [`expect`], results ([`outcome`]) are
 //! judged by the [`profile`] and written by [`report`]. [`reference`] is the built-in target.
 
+pub mod apiroot;
 pub mod app;
+pub mod applicable;
 pub mod auth;
 pub mod case;
 pub mod cleanup;
 pub mod cli;
+pub mod compare;
 pub mod coverage;
 pub mod discovery;
 pub mod diskimage;
 pub mod expect;
 pub mod http;
+pub mod journal;
 pub mod outcome;
 pub mod persona;
+pub mod precision;
 pub mod profile;
 pub mod progress;
 pub mod reference;
+pub mod references;
 pub mod report;
 pub mod runner;
 pub mod schema;

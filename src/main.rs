@@ -10,6 +10,16 @@ fn main() -> ExitCode {
         Command::Coverage(args) => imgconf::app::coverage(args),
         Command::Faults => imgconf::app::faults(),
         Command::Report(args) => imgconf::app::report(args),
+        Command::Compare(args) => imgconf::compare::command::main(
+            &args.a,
+            &args.b,
+            &imgconf::compare::command::Outputs {
+                md: args.md,
+                html: args.html,
+                json: args.json,
+            },
+            args.quiet,
+        ),
         Command::Cleanup(args) => imgconf::app::cleanup(*args),
     }
 }

@@ -54,6 +54,9 @@ pub struct Personas {
     projects: BTreeMap<Persona, String>,
     /// Keystone sessions by persona; empty for trusted headers.
     tokens: BTreeMap<Persona, Arc<Session>>,
+    /// The roles each persona holds (as sent in `X-Roles`, or as Keystone put them in the
+    /// token), which decide whether a case's expectation applies to it.
+    roles: BTreeMap<Persona, Vec<String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -79,9 +82,17 @@ impl Personas {
                 (*p, format!("imgconf-{run_id}-{name}"))
             })
             .collect();
+        let roles = Persona::ALL
+            .iter()
+            .map(|(_, p)| {
+                let list = header_roles(*p).split(',').map(str::to_string).collect();
+                (*p, list)
+            })
+            .collect();
         Personas {
             projects,
             tokens: BTreeMap::new(),
+            roles,
         }
     }
 
@@ -91,10 +102,34 @@ impl Personas {
             .iter()
             .filter_map(|(p, s)| s.issued().project_id.map(|id| (*p, id)))
             .collect();
+        let roles = sessions
+            .iter()
+            .map(|(p, s)| (*p, s.issued().roles))
+            .collect();
         Personas {
             projects,
             tokens: sessions,
+            roles,
         }
+    }
+
+    /// The roles `p` holds, when it is one of the run's personas.
+    pub fn roles(&self, p: Persona) -> Option<&[String]> {
+        self.roles.get(&p).map(Vec::as_slice)
+    }
+
+    /// The same personas with `p` holding exactly `roles` (what a case is judged by; the
+    /// requests still carry the real identity).
+    pub fn with_roles(mut self, p: Persona, roles: &[&str]) -> Personas {
+        self.roles
+            .insert(p, roles.iter().map(|r| r.to_string()).collect());
+        self
+    }
+
+    /// Whether `p` holds `role` (role names compare case-insensitively, as Keystone's do).
+    pub fn holds(&self, p: Persona, role: &str) -> bool {
+        self.roles(p)
+            .is_some_and(|r| r.iter().any(|have| have.eq_ignore_ascii_case(role)))
     }
 
     /// Whether requests can be sent as `p`.
@@ -122,10 +157,10 @@ impl Personas {
         let Some(project) = self.project(p) else {
             return Vec::new();
         };
-        let (roles, user) = match p {
-            Persona::Admin => ("admin,member,reader", format!("{project}-user")),
-            Persona::Service => ("member,reader,service", format!("{project}-service")),
-            _ => ("member,reader", format!("{project}-user")),
+        let roles = header_roles(p);
+        let user = match p {
+            Persona::Service => format!("{project}-service"),
+            _ => format!("{project}-user"),
         };
         vec![
             ("X-Identity-Status".into(), "Confirmed".into()),
@@ -134,6 +169,15 @@ impl Personas {
             ("X-User-Id".into(), user),
             ("X-Roles".into(), roles.into()),
         ]
+    }
+}
+
+/// The roles a trusted-headers persona is sent with.
+fn header_roles(p: Persona) -> &'static str {
+    match p {
+        Persona::Admin => "admin,member,reader",
+        Persona::Service => "member,reader,service",
+        _ => "member,reader",
     }
 }
 
@@ -156,5 +200,7 @@ mod tests {
         let s = p.headers(Persona::Service);
         assert!(s.contains(&("X-Roles".into(), "member,reader,service".into())));
         assert!(s.contains(&("X-User-Id".into(), "imgconf-r1-owner-service".into())));
+        assert!(p.holds(Persona::Admin, "ADMIN") && !p.holds(Persona::Owner, "admin"));
+        assert!(p.holds(Persona::Service, "service"));
     }
 }

@@ -53,6 +53,8 @@ enum StepEnd {
     Passed,
     Failed,
     Errored(String),
+    /// The expectation does not apply to this deployment (see [`crate::applicable`]).
+    NotApplicable(String),
 }
 
 /// The result of a case that is not run, and why.
@@ -127,6 +129,10 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
                 result.verdict = Verdict::Error;
                 result.reason = format!("step {} (line {}): {why}", step.number, step.line);
             }
+            StepEnd::NotApplicable(why) => {
+                result.verdict = Verdict::Skip;
+                result.reason = format!("step {} (line {}): {why}", step.number, step.line);
+            }
         }
         break;
     }
@@ -143,6 +149,13 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
         .filter(|p| !ctx.personas.as_ref().is_some_and(|ps| ps.has(**p)))
         .map(|p| p.name())
         .collect();
+    if let Some(why) = ctx
+        .personas
+        .as_ref()
+        .and_then(|ps| crate::applicable::missing_role(&case.personas, ps))
+    {
+        return Some(why);
+    }
     if !missing.is_empty() {
         return Some(match &ctx.personas {
             None => format!(
@@ -166,6 +179,14 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
             "needs `{}`: a URL the target can fetch (the target is not on this machine; give --web-download-url and --web-download-sha512)",
             crate::websource::FEATURE
         ));
+    }
+    if let Some(policy) = missing.iter().find(|f| f.starts_with("policy:")) {
+        return Some(match ctx.features.iter().find(|f| f.starts_with("policy:")) {
+            Some(have) => format!("applies under `{policy}`; this run certifies `{have}`"),
+            None => format!(
+                "its expected answer depends on the target's policy (it applies under `{policy}`): give --policy legacy|srbac"
+            ),
+        });
     }
     if !missing.is_empty() {
         return Some(format!(
@@ -336,6 +357,15 @@ async fn run_one_step(
         record.findings = findings;
         return (record, end);
     };
+    if let Some(shown) = &step.wait_past {
+        let unit = shown
+            .render_string(env)
+            .and_then(|t| crate::precision::unit_of(&t));
+        match unit {
+            Ok(unit) => tokio::time::sleep(unit).await,
+            Err(e) => return (record, StepEnd::Errored(format!("wait_past: {e}"))),
+        }
+    }
     let mut url = match request.path.render_string(env) {
         Ok(p) => ctx.target.url(&p),
         Err(e) => return (record, StepEnd::Errored(format!("request path: {e}"))),
@@ -393,13 +423,16 @@ async fn run_one_step(
                     None => (200..300).contains(&received.status),
                 };
                 attempt += 1;
-                if expected_status && attempt < poll.attempts {
+                // Waiting changes the state polled for (body, checks), never the shape of an
+                // answer (schema, headers): such a finding is judged at once.
+                let awaited_only = findings.iter().all(awaited);
+                if expected_status && awaited_only && attempt < poll.attempts {
                     // Not there yet: keep only the latest exchange as evidence and ask again.
                     record.exchanges.clear();
                     tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
                     continue;
                 }
-                if expected_status {
+                if expected_status && awaited_only {
                     // The last answer's findings stand, each saying how long it was waited for.
                     let mut findings = findings;
                     for f in &mut findings {
@@ -412,7 +445,8 @@ async fn run_one_step(
                     return (record, StepEnd::Failed);
                 }
             }
-            let end = summarize(&findings);
+            let end =
+                not_applicable(ctx, case, step, &received).unwrap_or_else(|| summarize(&findings));
             record.findings = findings;
             return (record, end);
         }
@@ -442,6 +476,14 @@ async fn run_one_step(
         }
     }
     (record, StepEnd::Passed)
+}
+
+/// Whether a finding is about the state a polling step waits for, which a later answer may
+/// bring; schema, header and not-JSON findings are about the answer's shape instead.
+fn awaited(f: &Finding) -> bool {
+    !(f.rule.starts_with("schema ")
+        || f.rule.starts_with("headers.")
+        || (f.rule == "body" && f.message.starts_with("expected a JSON body")))
 }
 
 /// What the checks look at in one response.
@@ -747,6 +789,33 @@ fn no_response(mut record: StepRecord, request: SentRequest, why: String) -> (St
 fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
     record.findings.push(f);
     (record, StepEnd::Failed)
+}
+
+/// A failed step whose expectation does not hold for this deployment's personas or
+/// configuration ends the case as skipped, with the reason.
+fn not_applicable(
+    ctx: &RunContext,
+    case: &Case,
+    step: &Step,
+    received: &Received,
+) -> Option<StepEnd> {
+    let by_role = ctx.personas.as_ref().and_then(|ps| {
+        crate::applicable::admin_was_allowed(
+            step.persona.unwrap_or(Persona::Owner),
+            ps,
+            step.expect.status.as_deref(),
+            received.status,
+        )
+    });
+    by_role
+        .or_else(|| {
+            crate::applicable::web_download_filtered(
+                &case.requires,
+                received.status,
+                &received.bytes,
+            )
+        })
+        .map(StepEnd::NotApplicable)
 }
 
 fn summarize(findings: &[Finding]) -> StepEnd {

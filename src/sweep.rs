@@ -93,6 +93,46 @@ pub async fn delete(
     tracker.delete(target, None).await
 }
 
+/// Deletes what the journals say is left (images by id, namespaces by name), except what the
+/// name sweep already took, and journals each deletion. Returns how many were tried and the
+/// problems.
+pub async fn delete_journaled(
+    target: &Target,
+    headers: &[(String, String)],
+    journals: &[(std::path::PathBuf, crate::journal::Entry)],
+    swept: &[Leftover],
+) -> (usize, Vec<String>) {
+    let mut by_run: Vec<(&std::path::Path, &str, Vec<&crate::journal::Entry>)> = Vec::new();
+    for (path, e) in journals {
+        if e.kind == "image" && swept.iter().any(|l| l.id == e.id) {
+            continue;
+        }
+        match by_run
+            .iter_mut()
+            .find(|(p, r, _)| *p == path.as_path() && *r == e.run_id)
+        {
+            Some((_, _, list)) => list.push(e),
+            None => by_run.push((path, &e.run_id, vec![e])),
+        }
+    }
+    let (mut tried, mut problems) = (0, Vec::new());
+    for (path, run_id, entries) in by_run {
+        let tracker = match crate::journal::Journal::open(path, run_id, target.base()) {
+            Ok(j) => Tracker::journaled(j),
+            // A journal that can be read but not written: delete all the same.
+            Err(_) => Tracker::default(),
+        };
+        for e in entries {
+            if let Some(kind) = crate::cleanup::Kind::from_name(&e.kind) {
+                tried += 1;
+                tracker.adopt("cleanup", kind, &e.id, headers);
+            }
+        }
+        problems.extend(tracker.delete(target, None).await);
+    }
+    (tried, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

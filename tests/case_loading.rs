@@ -353,3 +353,22 @@ fn alongside_needs_a_request_on_both_sides_and_repeat_belongs_to_it() {
     ));
     assert!(e.message.contains("without `parallel` or `poll`"), "{e}");
 }
+
+#[test]
+fn wait_past_goes_with_a_request() {
+    let e = errors(&case_with_step(
+        "      - wait_past: \"2026-12-03T02:19:22Z\"\n",
+    ));
+    let e = e
+        .iter()
+        .find(|e| {
+            e.message
+                .contains("`wait_past` waits before a step's `request`; this step sends none")
+        })
+        .unwrap_or_else(|| panic!("{e:#?}"));
+    assert_eq!(
+        (e.line, e.field.as_str()),
+        (9, "cases[0].steps[0].wait_past"),
+        "{e}"
+    );
+}

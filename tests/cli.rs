@@ -218,7 +218,10 @@ fn filter_matching_nothing_is_an_error() {
     let o = imgconf(&["run", "no-such-case"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("the filter matches no case"), "{out}");
+    assert!(
+        out.contains("the filter `no-such-case` matches no case"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -230,7 +233,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(
         out.contains(
-            "no built-in profile `nope` (built in: glance, glance-multiworker, glance-sqlite, huawei-ims, strict)"
+            "no built-in profile `nope` (built in: glance, glance-2025.1, glance-multiworker, glance-sqlite, huawei-ims, strict)"
         ),
         "{out}"
     );
@@ -377,7 +380,8 @@ fn fail_fast_and_rerun_failed() {
         "--rerun-failed",
         clean.join("results.json").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    // Nothing to rerun is a success: a CI step that reruns failures stays green.
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("no case failed in that run; nothing to rerun"));
 }
 

@@ -148,7 +148,7 @@ fn killed_run_leaves_images_that_cleanup_sweeps() {
     assert!(dry.status.success(), "{text}");
     assert!(
         text.contains(&format!(
-            "{} image(s) left by imgconf runs; nothing deleted (--dry-run)",
+            "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
             left.len()
         )),
         "{text}"

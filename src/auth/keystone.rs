@@ -212,6 +212,8 @@ pub struct Issued {
     pub token: String,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     pub project_id: Option<String>,
+    /// The domain of the token's project (where `--dynamic-personas` makes its own).
+    pub project_domain_id: Option<String>,
     pub user_id: Option<String>,
     pub roles: Vec<String>,
     pub catalog: Value,
@@ -291,6 +293,7 @@ pub async fn issue(client: &reqwest::Client, req: &TokenRequest) -> Result<Issue
                 .map(|d| d.with_timezone(&chrono::Utc))
         }),
         project_id: s("/project/id"),
+        project_domain_id: s("/project/domain/id"),
         user_id: s("/user/id"),
         roles: t
             .get("roles")
@@ -416,6 +419,11 @@ impl Session {
 
     pub fn describe(&self) -> &str {
         &self.request.describe
+    }
+
+    /// Keystone's `…/v3`.
+    pub fn auth_url(&self) -> &str {
+        &self.request.auth_url
     }
 
     /// Every token this session has held, and the secrets it sends to Keystone.

@@ -5,6 +5,7 @@
 
 pub mod clouds;
 pub mod keystone;
+pub mod provision;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub enum AuthError {
     },
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
+    #[error("--dynamic-personas: {0}")]
+    Provision(String),
     #[error("`--persona {0}`: expected NAME=CLOUD with NAME one of other, third, admin")]
     PersonaSpec(String),
 }

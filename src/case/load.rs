@@ -405,6 +405,15 @@ impl Ctx<'_> {
                 self.error(&format!("{at}.poll"), "`poll` needs a `request` and goes with neither `follow`, `parallel` nor `collect`");
             }
         }
+        let wait_past = s.wait_past.as_ref().and_then(|w| {
+            if s.request.is_none() || inside_alongside {
+                self.error(
+                    &format!("{at}.wait_past"),
+                    "`wait_past` waits before a step's `request`; this step sends none",
+                );
+            }
+            self.template(&format!("{at}.wait_past"), w, defined)
+        });
         if let Some(n) = s.parallel {
             if !(2..=64).contains(&n) {
                 self.error(
@@ -444,6 +453,7 @@ impl Ctx<'_> {
             max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
             parallel: s.parallel.unwrap_or(1),
             poll: s.poll,
+            wait_past,
             alongside,
             repeat: s.repeat.unwrap_or(1),
         })

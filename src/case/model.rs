@@ -91,6 +91,11 @@ pub struct StepDef {
     /// Upper bound on pages when following links.
     #[serde(default)]
     pub max_pages: Option<u32>,
+    /// A timestamp the target showed (`"{{updated_at}}"`): before its request, the step waits
+    /// one unit of the precision that timestamp is shown in (1 s for whole seconds), so that a
+    /// change the step makes must show a later time.
+    #[serde(default)]
+    pub wait_past: Option<String>,
     /// Another client's requests, sent while this step runs (from its first request to its
     /// last page): a step with `request`, `as`, `expect`, `collect` and `repeat`. Its copies go
     /// out one after another (`{{$copy}}` numbers them); every response must meet its `expect`.

@@ -78,6 +78,8 @@ pub struct Step {
     pub parallel: u32,
     /// Ask again until `expect` holds.
     pub poll: Option<super::model::PollDef>,
+    /// Wait past the precision of this shown timestamp before the request.
+    pub wait_past: Option<Template>,
     /// Requests of another client sent while this step runs.
     pub alongside: Option<Box<Step>>,
     /// Copies of an `alongside` request, sent one after another.

@@ -307,6 +307,82 @@ const TASKS: &[&str] = &["v2", "tasks"];
 const CACHE: &[&str] = &["v2", "cache"];
 const CACHE_ENTRY: &[&str] = &["v2", "cache", "*"];
 
+/// Rewrites the (still percent-encoded) tag segment of a tag PUT or DELETE.
+fn bend_tag_segment(c: &mut Call, f: impl Fn(&str) -> Option<String>) {
+    if c.is(Method::PUT, TAG) || c.is(Method::DELETE, TAG) {
+        if let Some((head, tag)) = c.path.rsplit_once('/') {
+            if let Some(bent) = f(tag) {
+                c.path = format!("{head}/{bent}");
+            }
+        }
+    }
+}
+
+/// Percent-encodes every byte of `s` but the unreserved characters of RFC 3986.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Replaces every non-ASCII string value (not the keys) with the Latin-1 reading of its UTF-8.
+fn mangle_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if !s.is_ascii() => {
+            *s = s.bytes().map(char::from).collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(mangle_strings),
+        Value::Object(o) => o.values_mut().for_each(mangle_strings),
+        _ => {}
+    }
+}
+
+/// Lower-cases every tag a request names: in a tag's path, a create body, a PATCH of `/tags`
+/// and the list's `tag` filter.
+fn fold_tags(c: &mut Call) {
+    let lower_all = |v: &mut Value| {
+        for t in v.as_array_mut().into_iter().flatten() {
+            if let Some(s) = t.as_str() {
+                *t = Value::from(s.to_lowercase());
+            }
+        }
+    };
+    bend_tag_segment(c, |raw| {
+        let tag = super::request::percent_decode(raw).and_then(|b| String::from_utf8(b).ok())?;
+        Some(percent_encode(&tag.to_lowercase()))
+    });
+    if c.is(Method::POST, IMAGES) {
+        c.edit_json(|v| {
+            if let Some(tags) = v.get_mut("tags") {
+                lower_all(tags);
+            }
+        });
+    }
+    if c.is(Method::PATCH, IMAGE) {
+        c.edit_json(|v| {
+            for op in v.as_array_mut().into_iter().flatten() {
+                if op.get("path").and_then(Value::as_str) == Some("/tags") {
+                    if let Some(tags) = op.get_mut("value") {
+                        lower_all(tags);
+                    }
+                }
+            }
+        });
+    }
+    if c.is(Method::GET, IMAGES) {
+        for (k, v) in &mut c.query {
+            if k == "tag" {
+                *v = v.to_lowercase();
+            }
+        }
+    }
+}
+
 /// A JSON answer in the server's place.
 fn json_reply(status: StatusCode, body: &'static str) -> Reply {
     let mut headers = HeaderMap::new();
@@ -554,6 +630,46 @@ pub static FAULTS: &[Fault] = &[
         bend: Bend::Response(|c, r| set_on_create(c, r, "updated_at", "2001-01-01T00:00:00Z")),
     },
     Fault {
+        name: "updated-at-never-moves",
+        breaks: "an image's updated_at stays at its creation time whatever changes",
+        caught_by: &["images.update::update-keeps-created-at-and-advances-updated-at"],
+        bend: Bend::Response(|c, r| {
+            if is_image_response(c) {
+                r.edit_images(|o| {
+                    if let Some(created) = o.get("created_at").cloned() {
+                        o.insert("updated_at".into(), created);
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "show-adds-a-property",
+        breaks: "showing an image adds one property the image does not have (`os_internal_id`)",
+        caught_by: &["images.show::returns-the-image"],
+        bend: Bend::Response(|c, r| {
+            if c.is(Method::GET, IMAGE) {
+                r.edit_images(|o| {
+                    o.insert("os_internal_id".into(), "42".into());
+                });
+            }
+        }),
+    },
+    Fault {
+        name: "member-updated-at-never-moves",
+        breaks: "a member's updated_at stays at its creation time when its status changes",
+        caught_by: &["members::member-accepts"],
+        bend: Bend::Response(|c, r| {
+            if path_is(&c.path, &["v2", "images", "*", "members", "*"]) {
+                r.edit_json(|v| {
+                    if let Some(created) = v.get("created_at").cloned() {
+                        v["updated_at"] = created;
+                    }
+                });
+            }
+        }),
+    },
+    Fault {
         name: "json-served-as-text",
         breaks: "JSON responses are labelled `text/plain`",
         caught_by: &[
@@ -730,6 +846,48 @@ pub static FAULTS: &[Fault] = &[
                 }
                 Some(Reply::empty(StatusCode::NO_CONTENT))
             })
+        }),
+    },
+    Fault {
+        name: "tags-folded-to-lower-case",
+        breaks: "tags are stored and filtered in lower case: `Miracle` becomes `miracle`, and `?tag=Miracle` finds `miracle`",
+        caught_by: &["tags::mixed-case-tags-are-distinct"],
+        bend: Bend::Request(|c| {
+            fold_tags(c);
+            None
+        }),
+    },
+    Fault {
+        name: "non-ascii-tag-read-as-latin-1",
+        breaks: "the UTF-8 bytes of a tag in the path are read as Latin-1: `中文` is stored as `ä¸\u{ad}æ\u{96}\u{87}` (as Glance 33 does)",
+        caught_by: &["tags::non-ascii-tag-round-trips"],
+        bend: Bend::Request(|c| {
+            bend_tag_segment(c, |raw| {
+                let bytes = super::request::percent_decode(raw)?;
+                let latin1: String = bytes.into_iter().map(char::from).collect();
+                Some(percent_encode(&latin1))
+            });
+            None
+        }),
+    },
+    Fault {
+        name: "non-ascii-tag-stored-percent-encoded",
+        breaks: "a tag in the path is stored as sent, percent-encoded: `中文` is stored as `%E4%B8%AD%E6%96%87`",
+        caught_by: &["tags::non-ascii-tag-round-trips"],
+        bend: Bend::Request(|c| {
+            bend_tag_segment(c, |raw| Some(raw.replace('%', "%25")));
+            None
+        }),
+    },
+    Fault {
+        name: "non-ascii-values-read-as-latin-1",
+        breaks: "non-ASCII strings in a create or PATCH body are stored as the Latin-1 reading of their UTF-8 bytes (`Ü` becomes `Ã\u{9c}`)",
+        caught_by: &["images.update::case-and-non-ascii-round-trip-exactly"],
+        bend: Bend::Request(|c| {
+            if c.is(Method::POST, IMAGES) || c.is(Method::PATCH, IMAGE) {
+                c.edit_json(mangle_strings);
+            }
+            None
         }),
     },
     Fault {
@@ -1019,6 +1177,21 @@ pub static FAULTS: &[Fault] = &[
         ],
         bend: Bend::Response(|_, r| {
             r.headers.remove(axum::http::header::ALLOW);
+        }),
+    },
+    Fault {
+        name: "allow-names-an-extra-method",
+        breaks: "405 answers carry an Allow header that names one method the route does not take (OPTIONS)",
+        caught_by: &["errors::wrong-method-", "tags::post-on-a-tag-is-405"],
+        bend: Bend::Response(|_, r| {
+            let allow = r.headers.get(axum::http::header::ALLOW).cloned();
+            let bent = allow
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| HeaderValue::from_str(&format!("{v}, OPTIONS")).ok());
+            if let Some(v) = bent {
+                r.headers.insert(axum::http::header::ALLOW, v);
+            }
         }),
     },
     Fault {

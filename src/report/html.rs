@@ -53,6 +53,13 @@ pub fn render(r: &RunReport) -> String {
         esc(&r.run.started_at),
         r.run.duration_ms as f64 / 1000.0
     );
+    if let Some(f) = r.faults() {
+        let _ = write!(
+            s,
+            "<p class=\"warning\" id=\"faults\">Faults switched on: <code>{}</code> (the built-in server was broken on purpose)</p>",
+            esc(f)
+        );
+    }
     for w in &r.run.warnings {
         let _ = write!(s, "<p class=\"warning\">⚠ {}</p>", esc(w));
     }
@@ -76,7 +83,28 @@ pub fn render(r: &RunReport) -> String {
             "<div class=\"count {class}\"><b id=\"count-{id}\">{n}</b>{label}</div>"
         );
     }
-    s.push_str("</div><table><tr><th>area</th><th>cases</th><th></th><th>passed</th><th>failed</th><th>errors</th><th>skipped</th><th>deviations</th></tr>");
+    s.push_str("</div>");
+    // The failures first, each a link to its evidence below: found without scrolling past
+    // hundreds of passes.
+    let bad: Vec<&CaseResult> = r.cases.iter().filter(|c| c.verdict.is_failure()).collect();
+    if !bad.is_empty() {
+        let _ = write!(
+            s,
+            "<h2 id=\"failures\">Failures ({})</h2><ul class=\"failures\">",
+            bad.len()
+        );
+        for c in bad {
+            let _ = write!(
+                s,
+                "<li><a href=\"#case-{id}\">{id}</a> <span class=\"why\">{}</span> (<a href=\"{}\">replay with curl</a>)</li>",
+                esc(&c.reason),
+                esc(&super::reproduce::path_for(&c.id)),
+                id = esc(&c.id)
+            );
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("<table><tr><th>area</th><th>cases</th><th></th><th>passed</th><th>failed</th><th>errors</th><th>skipped</th><th>deviations</th></tr>");
     for (area, cases) in r.areas() {
         let ac = Counts::of(cases.iter().copied());
         let _ = write!(
@@ -116,7 +144,8 @@ fn case_html(s: &mut String, c: &CaseResult) {
     let open = if c.verdict.is_failure() { " open" } else { "" };
     let _ = write!(
         s,
-        "<details class=\"case {class}\" data-verdict=\"{class}\"{open}><summary><span class=\"verdict\">{label}</span> {} <span class=\"why\">{}</span></summary>",
+        "<details id=\"case-{}\" class=\"case {class}\" data-verdict=\"{class}\"{open}><summary><span class=\"verdict\">{label}</span> {} <span class=\"why\">{}</span></summary>",
+        esc(&c.id),
         esc(&c.id),
         esc(&c.reason)
     );

@@ -31,6 +31,12 @@ pub fn render(r: &RunReport) -> String {
         r.run.run_id,
         r.run.duration_ms as f64 / 1000.0
     );
+    if let Some(f) = r.faults() {
+        let _ = writeln!(
+            s,
+            "> **Faults switched on:** `{f}` (the built-in server was broken on purpose)\n"
+        );
+    }
     for w in &r.run.warnings {
         let _ = writeln!(s, "> ⚠️ **WARNING:** {w}\n");
     }
@@ -52,7 +58,13 @@ pub fn render(r: &RunReport) -> String {
             } else {
                 "fail"
             };
-            let _ = writeln!(s, "- **{}** ({kind}): {}", case.id, escape(&case.reason));
+            let _ = writeln!(
+                s,
+                "- **{}** ({kind}): {} — replay: `{}`",
+                case.id,
+                escape(&case.reason),
+                super::reproduce::path_for(&case.id)
+            );
         }
         if bad.len() > 50 {
             let _ = writeln!(s, "- … and {} more (see report.html)", bad.len() - 50);
@@ -71,7 +83,8 @@ pub fn render(r: &RunReport) -> String {
                 .as_ref()
                 .map(|d| d.reason.as_str())
                 .unwrap_or("");
-            let _ = writeln!(s, "- **{}**: {}", case.id, escape(why));
+            let why = crate::references::resolve_text(why);
+            let _ = writeln!(s, "- **{}**: {}", case.id, escape(&why));
         }
     }
     let gone = super::text::deviations_gone(&r.cases);

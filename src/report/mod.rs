@@ -6,6 +6,7 @@
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod reproduce;
 pub mod results;
 pub mod text;
 
@@ -32,5 +33,18 @@ pub fn write_all(
     )?;
     write("report.html", html::render(report))?;
     write("summary.md", markdown::render(report))?;
+    for case in report.cases.iter().filter(|c| c.verdict.is_failure()) {
+        let rel = reproduce::path_for(&case.id);
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        write(&rel, reproduce::script(report, case))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
+        }
+    }
     Ok(())
 }

@@ -12,7 +12,11 @@
 //! - `cases`: per case its id, area, what it proves, behaviour ids, document and section, case
 //!   file and line, verdict (`pass`, `fail`, `error`, `skip`, `deviation`), one-line reason,
 //!   duration, and per step the exchanges (request with masked headers, response status, headers
-//!   and body cut at 16 KiB) and findings (rule, message, diff, schema errors with paths).
+//!   and body cut at 16 KiB) and findings (rule, message, diff, schema errors with paths). Steps
+//!   of passing cases are kept too: `imgconf compare` compares them.
+//! - `suite` (omitted by older versions): the id of every case of the suite the run loaded,
+//!   also those it did not run (filtered out), so that a comparison can tell runs of different
+//!   suites from runs of one suite.
 
 use crate::outcome::{CaseResult, Verdict};
 use serde::{Deserialize, Serialize};
@@ -28,6 +32,9 @@ pub struct RunReport {
     pub run: RunMeta,
     pub counts: Counts,
     pub cases: Vec<CaseResult>,
+    /// Every case id of the loaded suite, sorted (see [`RunReport::with_suite`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suite: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,7 +100,15 @@ impl RunReport {
             counts: Counts::of(&cases),
             run,
             cases,
+            suite: Vec::new(),
         }
+    }
+
+    /// Names the suite the run loaded (its case ids, run or not).
+    pub fn with_suite(mut self, mut ids: Vec<String>) -> RunReport {
+        ids.sort();
+        self.suite = ids;
+        self
     }
 
     /// Reads a saved `results.json`, refusing other formats and newer versions.
@@ -110,6 +125,16 @@ impl RunReport {
             ));
         }
         Ok(r)
+    }
+
+    /// The faults the built-in reference server was switched into (`--fault`), if any: such a
+    /// run certifies a deliberately broken server, which every report says at its top.
+    pub fn faults(&self) -> Option<&str> {
+        self.run
+            .config
+            .get("faults")
+            .map(String::as_str)
+            .filter(|f| !f.is_empty())
     }
 
     /// Cases grouped by area, in area order.

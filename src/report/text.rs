@@ -13,10 +13,30 @@ pub fn failure(r: &CaseResult) -> String {
     } else {
         format!(" [{}]", r.behaviours.join(", "))
     };
-    let _ = writeln!(s, "  spec:   {} — {}{behaviours}", r.document, r.section);
+    let _ = writeln!(
+        s,
+        "  spec:   {} — {}{behaviours}",
+        crate::references::resolve_text(&r.document),
+        crate::references::resolve_text(&r.section)
+    );
+    if let Some(url) = crate::references::area_url(&r.area) {
+        let _ = writeln!(s, "  see:    {url}");
+    }
     let _ = writeln!(s, "  case:   {}:{}", r.file, r.line);
+    if r.verdict.is_failure() {
+        let _ = writeln!(
+            s,
+            "  replay: {} in the results folder (every step with curl)",
+            super::reproduce::path_for(&r.id)
+        );
+    }
     if let Some(d) = &r.deviation {
-        let _ = writeln!(s, "  deviation: {} ({})", d.reason, d.reference);
+        let _ = writeln!(
+            s,
+            "  deviation: {} ({})",
+            crate::references::resolve_text(&d.reason),
+            crate::references::resolve_text(&d.reference)
+        );
     }
     if let Some(step) = r
         .steps
@@ -98,9 +118,14 @@ pub fn deviations(results: &[CaseResult]) -> Vec<String> {
         .iter()
         .filter(|r| r.verdict == Verdict::Deviation)
         .filter_map(|r| {
-            r.deviation
-                .as_ref()
-                .map(|d| format!("{}: {} ({})", r.id, d.reason, d.reference))
+            r.deviation.as_ref().map(|d| {
+                format!(
+                    "{}: {} ({})",
+                    r.id,
+                    crate::references::resolve_text(&d.reason),
+                    crate::references::resolve_text(&d.reference)
+                )
+            })
         })
         .collect()
 }
