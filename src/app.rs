@@ -1060,9 +1060,17 @@ pub fn faults() -> ExitCode {
     for f in FAULTS {
         // A closed pipe (`imgconf faults | head`) just ends the listing.
         if writeln!(out, "{:width$}  {}", f.name, f.breaks).is_err() {
-            break;
+            return ExitCode::SUCCESS;
         }
     }
+    // On stderr: stdout stays one fault a line for scripts.
+    let coverage = crate::reference::coverage::FaultCoverage::builtin();
+    eprintln!(
+        "\n{} faults. {} (measured by tests/mutation.rs; {})",
+        FAULTS.len(),
+        coverage.summary(),
+        crate::reference::coverage::PATH
+    );
     ExitCode::SUCCESS
 }
 

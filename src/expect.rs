@@ -29,7 +29,7 @@ pub struct Subject<'a> {
 
 /// How a rule was checked: the kind of check that found the response wanting. With the rule it
 /// names the check for good (a profile's deviation names the checks it excuses this way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     /// Results written before findings were structured.

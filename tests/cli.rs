@@ -440,3 +440,20 @@ fn a_single_store_reference_server_skips_the_multistore_cases() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("given twice"), "{}", text(&o));
 }
+
+#[test]
+fn faults_lists_one_fault_a_line_and_says_which_checks_no_fault_exercises() {
+    let o = imgconf(&["faults"]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), imgconf::reference::faults::FAULTS.len());
+    assert!(lines.iter().any(|l| l.starts_with("sort-dir-ignored ")));
+    // The measurement goes to stderr, so stdout stays a list for scripts.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let summary = imgconf::reference::coverage::FaultCoverage::builtin().summary();
+    assert!(
+        stderr.contains(&summary) && stderr.contains("docs/fault-coverage.json"),
+        "{stderr}"
+    );
+}

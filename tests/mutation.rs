@@ -1,8 +1,16 @@
 //! The suite proves its own power: with each fault of the reference server switched on, the run
 //! fails, and among the failures is a case the fault names as its catcher. Every case must also be
 //! the catcher of some fault, so a case or a fault added without the other fails here.
+//!
+//! It also weighs the checks, not only the cases: which kinds of check the cases state that no
+//! fault makes fail. That list is kept in docs/fault-coverage.json (shown by `imgconf faults`
+//! and quoted in the README) and must match what the faults really do;
+//! `IMGCONF_UPDATE_FAULT_COVERAGE=1` rewrites it.
 
+use imgconf::expect::Check;
+use imgconf::outcome::Verdict;
 use imgconf::reference::faults::FAULTS;
+use imgconf::report::results::RunReport;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,15 +20,21 @@ struct Run {
     failed: BTreeSet<String>,
     skipped: BTreeSet<String>,
     all: BTreeSet<String>,
+    /// The kinds of check among the failed cases' findings.
+    kinds: BTreeSet<Check>,
 }
 
 fn run(fault: Option<&str>, dir: &std::path::Path) -> Run {
-    let junit: PathBuf = dir.join(format!("{}.xml", fault.unwrap_or("clean")));
+    let name = fault.unwrap_or("clean");
+    let junit: PathBuf = dir.join(format!("{name}.xml"));
+    let reports = dir.join(name);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgconf"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("IMGCONF_ENDPOINT")
         .args(["run", "--format", "terse", "--junit"])
-        .arg(&junit);
+        .arg(&junit)
+        .arg("--report-dir")
+        .arg(&reports);
     if let Some(f) = fault {
         // Many faults leave cases polling until their attempts run out (15 s and more), so a
         // faulty run mostly waits: more cases at once overlap the waits, not the CPU work.
@@ -33,7 +47,17 @@ fn run(fault: Option<&str>, dir: &std::path::Path) -> Run {
         failed: BTreeSet::new(),
         skipped: BTreeSet::new(),
         all: BTreeSet::new(),
+        kinds: BTreeSet::new(),
     };
+    if let Ok(report) = RunReport::read(&reports.join("results.json")) {
+        r.kinds = report
+            .cases
+            .iter()
+            .filter(|c| c.verdict == Verdict::Fail)
+            .flat_map(|c| c.steps.iter().flat_map(|s| &s.findings))
+            .map(|f| f.check)
+            .collect();
+    }
     for chunk in xml.split("<testcase ").skip(1) {
         let name = chunk
             .split("name=\"")
@@ -90,7 +114,9 @@ fn every_fault_is_caught_and_every_case_catches_a_fault() {
     let mut caught = 0;
     let mut problems = Vec::new();
     let mut catchers: BTreeSet<String> = BTreeSet::new();
+    let mut failing_kinds: BTreeSet<Check> = BTreeSet::new();
     for (i, r) in runs {
+        failing_kinds.extend(&r.kinds);
         let fault = &FAULTS[i];
         let named: Vec<&String> = r
             .failed
@@ -108,6 +134,7 @@ fn every_fault_is_caught_and_every_case_catches_a_fault() {
         catchers.extend(r.failed);
     }
     println!("mutation score: {caught}/{} faults caught", FAULTS.len());
+    problems.extend(check_fault_coverage(&failing_kinds));
     let uncaught_cases: Vec<&String> = clean
         .all
         .iter()
@@ -119,4 +146,36 @@ fn every_fault_is_caught_and_every_case_catches_a_fault() {
         ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Compares the kinds of check no fault makes fail with docs/fault-coverage.json and the README.
+fn check_fault_coverage(failing: &BTreeSet<Check>) -> Vec<String> {
+    let suite = imgconf::suite::Suite::load(None, None).unwrap();
+    let stated: BTreeSet<Check> = suite.cases.iter().flat_map(|c| c.check_kinds()).collect();
+    let names =
+        |set: &mut dyn Iterator<Item = &Check>| -> Vec<String> { set.map(|c| c.name()).collect() };
+    let measured = imgconf::reference::coverage::FaultCoverage {
+        stated_by_cases: names(&mut stated.iter()),
+        made_to_fail: names(&mut stated.intersection(failing)),
+        no_fault_exercises: names(&mut stated.difference(failing)),
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join(imgconf::reference::coverage::PATH);
+    if std::env::var_os("IMGCONF_UPDATE_FAULT_COVERAGE").is_some() {
+        std::fs::write(&path, measured.to_json()).unwrap();
+    }
+    let mut problems = Vec::new();
+    let kept = imgconf::reference::coverage::FaultCoverage::builtin();
+    if kept != measured {
+        problems.push(format!(
+            "{} is stale: measured {measured:?}, kept {kept:?} (IMGCONF_UPDATE_FAULT_COVERAGE=1 rewrites it)",
+            imgconf::reference::coverage::PATH
+        ));
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let line = measured.summary();
+    if !readme.contains(&line) {
+        problems.push(format!("README.md does not say: {line}"));
+    }
+    problems
 }

@@ -253,3 +253,72 @@ mod tests {
         assert!(e.contains("size limit"), "{e}");
     }
 }
+
+/// The kinds of check a case states (its steps' and their `alongside` requests'), as findings
+/// name them: what `imgconf faults` weighs against the kinds some fault makes fail.
+impl Case {
+    pub fn check_kinds(&self) -> std::collections::BTreeSet<crate::expect::Check> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut steps: Vec<&Step> = self.steps.iter().collect();
+        while let Some(step) = steps.pop() {
+            step.expect.add_kinds(&mut out);
+            steps.extend(step.alongside.as_deref());
+        }
+        out
+    }
+}
+
+impl Expect {
+    fn add_kinds(&self, out: &mut std::collections::BTreeSet<crate::expect::Check>) {
+        use crate::expect::Check;
+        let stated = [
+            (self.status.is_some(), Check::Status),
+            (self.schema.is_some(), Check::Schema),
+            (self.body.is_some(), Check::Subset),
+            (self.body_exact.is_some(), Check::Exact),
+        ];
+        out.extend(stated.into_iter().filter(|(on, _)| *on).map(|(_, c)| c));
+        let headers = self.headers.iter().map(|(_, p)| p);
+        for p in headers.chain(self.checks.iter().map(|(_, p)| p)) {
+            p.add_kinds(out);
+        }
+    }
+}
+
+impl Predicate {
+    fn add_kinds(&self, out: &mut std::collections::BTreeSet<crate::expect::Check>) {
+        use crate::expect::Check;
+        let stated = [
+            (self.exists == Some(true), Check::Present),
+            (self.exists == Some(false), Check::Absent),
+            (self.equals.is_some(), Check::Equals),
+            (self.not_equals.is_some(), Check::NotEquals),
+            (self.one_of.is_some(), Check::OneOf),
+            (self.subset.is_some(), Check::Subset),
+            (self.regex.is_some(), Check::Regex),
+            (self.starts_with.is_some(), Check::StartsWith),
+            (self.ends_with.is_some(), Check::EndsWith),
+            (self.contains.is_some(), Check::Contains),
+            (self.not_contains.is_some(), Check::NotContains),
+            (self.contains_once.is_some(), Check::ContainsOnce),
+            (self.contains_each_once.is_some(), Check::ContainsEachOnce),
+            (self.set_equals.is_some(), Check::SetEquals),
+            (self.unique.is_some(), Check::Unique),
+            (self.len.is_some(), Check::Len),
+            (self.min_len.is_some(), Check::MinLen),
+            (self.max_len.is_some(), Check::MaxLen),
+            (self.type_.is_some(), Check::Type),
+            (self.gt.is_some(), Check::Gt),
+            (self.ge.is_some(), Check::Ge),
+            (self.lt.is_some(), Check::Lt),
+            (self.le.is_some(), Check::Le),
+            (self.schema.is_some(), Check::Schema),
+            (self.valid_against.is_some(), Check::ValidAgainst),
+            (self.each.is_some(), Check::Each),
+        ];
+        out.extend(stated.into_iter().filter(|(on, _)| *on).map(|(_, c)| c));
+        if let Some(each) = &self.each {
+            each.add_kinds(out);
+        }
+    }
+}

@@ -1031,6 +1031,31 @@ pub static FAULTS: &[Fault] = &[
         }),
     },
     Fault {
+        name: "sort-dir-ignored",
+        breaks: "the list ignores `sort_dir` and always sorts descending",
+        caught_by: &[
+            "images.list::default-order-is-newest-first",
+            "images.list::sort-key-and-dir-sort-ascending",
+        ],
+        bend: Bend::Request(|c| {
+            if c.is(Method::GET, IMAGES) {
+                c.drop_query(&["sort_dir"]);
+            }
+            None
+        }),
+    },
+    Fault {
+        name: "request-id-constant",
+        breaks: "every answer carries the same well-formed `X-OpenStack-Request-Id`",
+        caught_by: &["errors::request-ids-differ-between-requests"],
+        bend: Bend::Response(|_, r| {
+            r.headers.insert(
+                "x-openstack-request-id",
+                HeaderValue::from_static("req-00000000-0000-4000-8000-000000000000"),
+            );
+        }),
+    },
+    Fault {
         name: "name-filter-ignored",
         breaks: "the list ignores the `name` filter",
         caught_by: &["images.list::name-filter-matches-the-whole-name"],

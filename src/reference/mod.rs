@@ -11,6 +11,7 @@ mod actions;
 mod cache;
 mod data;
 pub use data::DEFAULT_MAX_IMAGE_BYTES;
+pub mod coverage;
 mod errors;
 pub mod faults;
 pub mod flavor;
