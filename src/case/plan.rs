@@ -232,28 +232,6 @@ impl fmt::Display for Pattern {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Pattern;
-
-    #[test]
-    fn a_pattern_is_checked_at_once_and_compiled_when_first_used() {
-        let p = Pattern::new("^a+$").unwrap();
-        assert_eq!(p.is_match("aaa"), Ok(true));
-        assert_eq!(p.is_match("b"), Ok(false));
-        assert!(Pattern::new("([a-")
-            .unwrap_err()
-            .contains("unclosed character class"));
-    }
-
-    #[test]
-    fn a_well_formed_pattern_too_big_to_build_fails_when_used() {
-        let p = Pattern::new(r"\w{1000}{1000}").unwrap();
-        let e = p.is_match("x").unwrap_err();
-        assert!(e.contains("size limit"), "{e}");
-    }
-}
-
 /// The kinds of check a case states (its steps' and their `alongside` requests'), as findings
 /// name them: what `imgconf faults` weighs against the kinds some fault makes fail.
 impl Case {
@@ -320,5 +298,27 @@ impl Predicate {
         if let Some(each) = &self.each {
             each.add_kinds(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    #[test]
+    fn a_pattern_is_checked_at_once_and_compiled_when_first_used() {
+        let p = Pattern::new("^a+$").unwrap();
+        assert_eq!(p.is_match("aaa"), Ok(true));
+        assert_eq!(p.is_match("b"), Ok(false));
+        assert!(Pattern::new("([a-")
+            .unwrap_err()
+            .contains("unclosed character class"));
+    }
+
+    #[test]
+    fn a_well_formed_pattern_too_big_to_build_fails_when_used() {
+        let p = Pattern::new(r"\w{1000}{1000}").unwrap();
+        let e = p.is_match("x").unwrap_err();
+        assert!(e.contains("size limit"), "{e}");
     }
 }
