@@ -61,6 +61,22 @@ pub fn missing_role<'a>(
     None
 }
 
+/// A case's requirement that its owner persona is not an administrator: it proves what the
+/// owner sees differently from an administrator (a deactivated image's stores), which no answer
+/// can show when the owner holds the admin role (admin-only credentials).
+pub const NON_ADMIN_OWNER: &str = "non-admin-owner";
+
+/// Why a case that requires [`NON_ADMIN_OWNER`] cannot run with these personas, if it cannot.
+pub fn owner_is_admin(requires: &[String], personas: &Personas) -> Option<String> {
+    if !requires.iter().any(|r| r == NON_ADMIN_OWNER) || !personas.holds(Persona::Owner, "admin")
+    {
+        return None;
+    }
+    Some(
+        "needs persona owner not to be an administrator: the case contrasts what the owner and an administrator see, and owner holds the admin role (give personas without it: --persona NAME=CLOUD, or --dynamic-personas)".to_string(),
+    )
+}
+
 /// A step expects `persona` to be refused, `persona` holds the admin role, and the target let
 /// it through: the case proves what a non-administrator may not do, which an administrator
 /// may. `expected` is the step's expected statuses.
@@ -188,5 +204,16 @@ mod tests {
         assert!(web_download_filtered(&needs, 400, b"400 Bad Request\n\nbad method").is_none());
         assert!(web_download_filtered(&[], 400, body).is_none());
         assert!(web_download_filtered(&needs, 409, body).is_none());
+    }
+
+    #[test]
+    fn a_case_contrasting_owner_and_admin_is_skipped_when_the_owner_is_an_administrator() {
+        let requires = vec![NON_ADMIN_OWNER.to_string()];
+        let plain = trusted();
+        assert_eq!(owner_is_admin(&requires, &plain), None);
+        let admin_owner = trusted().with_roles(Persona::Owner, &["admin", "member"]);
+        let why = owner_is_admin(&requires, &admin_owner).unwrap();
+        assert!(why.starts_with("needs persona owner not to be an administrator"), "{why}");
+        assert_eq!(owner_is_admin(&[], &admin_owner), None);
     }
 }

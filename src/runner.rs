@@ -156,6 +156,13 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
     {
         return Some(why);
     }
+    if let Some(why) = ctx
+        .personas
+        .as_ref()
+        .and_then(|ps| crate::applicable::owner_is_admin(&case.requires, ps))
+    {
+        return Some(why);
+    }
     if !missing.is_empty() {
         return Some(match &ctx.personas {
             None => format!(
@@ -171,7 +178,7 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
     let missing: Vec<&str> = case
         .requires
         .iter()
-        .filter(|f| !ctx.features.contains(*f))
+        .filter(|f| *f != crate::applicable::NON_ADMIN_OWNER && !ctx.features.contains(*f))
         .map(String::as_str)
         .collect();
     if missing.contains(&crate::websource::FEATURE) {
