@@ -36,17 +36,43 @@ fn main() {
     }
     out.push_str("];\n");
     // The commit the binary was built from, for reports; "unknown" outside a git checkout.
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(&root)
+    let commit =
+        git(&root, &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=IMGCONF_COMMIT={commit}");
+    // HEAD names the branch; the commit moves in the branch's ref (loose or packed). Asking git
+    // for the paths covers worktrees, whose `.git` is a file.
+    for args in [
+        &["rev-parse", "--git-path", "HEAD"][..],
+        &["rev-parse", "--git-path", "packed-refs"],
+    ] {
+        if let Some(p) = git(&root, args) {
+            println!(
+                "cargo:rerun-if-changed={}",
+                Path::new(&root).join(p).display()
+            );
+        }
+    }
+    if let Some(branch) = git(&root, &["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(p) = git(&root, &["rev-parse", "--git-path", &branch]) {
+            println!(
+                "cargo:rerun-if-changed={}",
+                Path::new(&root).join(p).display()
+            );
+        }
+    }
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
+    std::fs::write(dest, out).unwrap();
+}
+
+/// One line of git's answer, if git runs and succeeds here.
+fn git(root: &str, args: &[&str]) -> Option<String> {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
         .output()
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=IMGCONF_COMMIT={commit}");
-    println!("cargo:rerun-if-changed={root}/.git/HEAD");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
-    std::fs::write(dest, out).unwrap();
+        .filter(|s| !s.is_empty())
 }

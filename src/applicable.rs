@@ -68,8 +68,7 @@ pub const NON_ADMIN_OWNER: &str = "non-admin-owner";
 
 /// Why a case that requires [`NON_ADMIN_OWNER`] cannot run with these personas, if it cannot.
 pub fn owner_is_admin(requires: &[String], personas: &Personas) -> Option<String> {
-    if !requires.iter().any(|r| r == NON_ADMIN_OWNER) || !personas.holds(Persona::Owner, "admin")
-    {
+    if !requires.iter().any(|r| r == NON_ADMIN_OWNER) || !personas.holds(Persona::Owner, "admin") {
         return None;
     }
     Some(
@@ -213,7 +212,10 @@ mod tests {
         assert_eq!(owner_is_admin(&requires, &plain), None);
         let admin_owner = trusted().with_roles(Persona::Owner, &["admin", "member"]);
         let why = owner_is_admin(&requires, &admin_owner).unwrap();
-        assert!(why.starts_with("needs persona owner not to be an administrator"), "{why}");
+        assert!(
+            why.starts_with("needs persona owner not to be an administrator"),
+            "{why}"
+        );
         assert_eq!(owner_is_admin(&[], &admin_owner), None);
     }
 }

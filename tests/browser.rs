@@ -5,6 +5,8 @@
 //! Needs Debian's `chromium`; scripts/test.sh installs it and sets IMGCONF_REQUIRE_BROWSER=1, so
 //! in CI a missing browser fails the test instead of skipping it.
 
+mod common;
+
 use imgconf::report::results::RunReport;
 use std::process::Command;
 
@@ -32,7 +34,7 @@ fn report_html_renders_with_the_numbers_of_results_json() {
     };
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("run");
-    let o = Command::new(env!("CARGO_BIN_EXE_imgconf"))
+    let o = common::bin()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", "--cases", "tests/data/failing", "--report-dir"])
         .arg(&reports)
@@ -106,7 +108,7 @@ fn compare_html_renders_with_the_numbers_of_compare_json() {
     };
     let dir = tempfile::tempdir().unwrap();
     for (name, fault) in [("a", None), ("b", Some("tag-put-answers-200"))] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgconf"));
+        let mut cmd = common::bin();
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["run", "-q", "--test-threads", "1", "tags::", "--report-dir"])
             .arg(dir.path().join(name))
@@ -118,7 +120,7 @@ fn compare_html_renders_with_the_numbers_of_compare_json() {
         cmd.output().unwrap();
     }
     let (html, json) = (dir.path().join("c.html"), dir.path().join("c.json"));
-    let o = Command::new(env!("CARGO_BIN_EXE_imgconf"))
+    let o = common::bin()
         .arg("compare")
         .arg(dir.path().join("a"))
         .arg(dir.path().join("b"))

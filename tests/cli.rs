@@ -1,16 +1,13 @@
 //! The `imgconf` binary end to end against its built-in reference server: exit codes, console
 //! evidence, the JUnit file, profiles, and errors before anything is sent.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn imgconf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imgconf"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("IMGCONF_ENDPOINT")
-        .output()
-        .expect("run imgconf")
+    common::bin().args(args).output().expect("run imgconf")
 }
 
 fn text(o: &Output) -> String {

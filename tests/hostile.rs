@@ -1,6 +1,8 @@
 //! Broken or hostile endpoints: every case ends failed or errored with a one-line reason and the
 //! evidence; the harness never panics, never hangs past its timeouts and never reads without bound.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -117,7 +119,7 @@ fn certify_within(endpoint: &str, filter: &str, timeout: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("j.xml");
     let started = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_imgconf"))
+    let o = common::bin()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "run",

@@ -7,13 +7,14 @@
 //! and quoted in the README) and must match what the faults really do;
 //! `IMGCONF_UPDATE_FAULT_COVERAGE=1` rewrites it.
 
+mod common;
+
 use imgconf::expect::Check;
 use imgconf::outcome::Verdict;
 use imgconf::reference::faults::FAULTS;
 use imgconf::report::results::RunReport;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 struct Run {
     code: Option<i32>,
@@ -28,7 +29,7 @@ fn run(fault: Option<&str>, dir: &std::path::Path) -> Run {
     let name = fault.unwrap_or("clean");
     let junit: PathBuf = dir.join(format!("{name}.xml"));
     let reports = dir.join(name);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgconf"));
+    let mut cmd = common::bin();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("IMGCONF_ENDPOINT")
         .args(["run", "--format", "terse", "--junit"])

@@ -1,11 +1,12 @@
 //! The results folder: results.json, report.html, summary.md and junit.xml tell the same story,
 //! and `imgconf report` renders them again from results.json alone.
 
+mod common;
+
 use imgconf::report::results::RunReport;
-use std::process::Command;
 
 fn imgconf(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgconf"));
+    let mut cmd = common::bin();
     cmd.args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("IMGCONF_ENDPOINT")

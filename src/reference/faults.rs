@@ -1833,6 +1833,21 @@ mod tests {
         }
     }
 
+    /// A `caught_by` typo would otherwise show only in the whole mutation test.
+    #[test]
+    fn every_catcher_names_a_built_in_case() {
+        let suite = crate::suite::Suite::load(None, None).unwrap();
+        for f in FAULTS {
+            for c in f.caught_by {
+                assert!(
+                    suite.cases.iter().any(|case| case.id.starts_with(c)),
+                    "fault {}: no built-in case is named {c}",
+                    f.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn unknown_names_are_refused() {
         assert!(Faults::parse(&["limit-ignored"]).is_ok());
