@@ -260,7 +260,7 @@ devstack_run() {
     --report-dir "reports/$name" --junit "reports/$name/junit.xml" || rc=$?
   awk -v n="$name" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "timing: %s %.1f s\n", n, b - a }'
   ((rc == 0)) || FAILED+=("$name (imgconf exit $rc)")
-  grep -q '"identity": "keystone (personas admin, other, owner, service, third; 4 made for the run by --dynamic-personas)"' \
+  grep -q '"identity": "keystone (personas owner, other, third, admin, service; 4 made for the run by --dynamic-personas)"' \
     "reports/$name/results.json" || FAILED+=("$name (the report does not name the 4 personas made)")
   # Every project and user whose name starts with imgconf- and is not one of keystone.sh's own.
   left=$(OS_AUTH_URL=$url ADMIN_PASSWORD=$(cat "$kdir/admin-password") "$IMGCONF_KEYSTONE_PY" - <<'PYEOF2'

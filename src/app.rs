@@ -86,11 +86,23 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     } else {
         "strict"
     };
-    let profile = Arc::new(
-        suite
-            .profile(args.profile.as_deref().unwrap_or(default_profile))
-            .map_err(|e| e.to_string())?,
-    );
+    let mut profile = suite
+        .profile(args.profile.as_deref().unwrap_or(default_profile))
+        .map_err(|e| e.to_string())?;
+    // The release a Glance target runs decides which release-bound deviations apply.
+    let release = match &args.glance_release {
+        Some(r) => Some(r.parse().map_err(|e| format!("--glance-release: {e}"))?),
+        None => profile
+            .glance_release
+            .as_deref()
+            .and_then(|r| r.parse().ok()),
+    };
+    profile.for_release(release);
+    let release_note = match (&args.glance_release, &profile.glance_release) {
+        (Some(r), _) | (None, Some(r)) => format!(", Glance release {r}"),
+        (None, None) => String::new(),
+    };
+    let profile = Arc::new(profile);
     suite.apply_profile(&profile).map_err(|e| e.to_string())?;
     if args.libtest.ignored {
         return Err("--ignored selects the cases marked ignored before the run, and imgconf marks none: a case that cannot run here is skipped while running, with its reason (drop --ignored)".into());
@@ -323,7 +335,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         .highest()
         .map(|v| v.to_string())
         .unwrap_or_else(|| "unknown".into());
-    eprintln!("imgconf: certifying {endpoint}{what}, Images API up to {version}, profile `{}`, run {run_id}", profile.name);
+    eprintln!("imgconf: certifying {endpoint}{what}, Images API up to {version}, profile `{}`{release_note}, run {run_id}", profile.name);
     let features: Vec<&str> = info.features.iter().map(String::as_str).collect();
     let features = if features.is_empty() {
         "none".to_string()

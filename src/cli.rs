@@ -141,6 +141,11 @@ pub struct RunArgs {
     /// (those cases are skipped and say so).
     #[arg(long, env = "IMGCONF_POLICY", value_enum)]
     pub policy: Option<Policy>,
+    /// The Glance release series the target runs (`2025.1`), for behaviours a release changed
+    /// without raising the Images API version: the profile's deviations marked `until_release`
+    /// apply up to that series. Default: the profile's `glance_release`, else the latest.
+    #[arg(long, env = "IMGCONF_GLANCE_RELEASE", value_name = "SERIES")]
+    pub glance_release: Option<String>,
     #[command(flatten)]
     pub libtest: LibtestArgs,
 }

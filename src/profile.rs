@@ -39,6 +39,10 @@ pub struct Profile {
     /// on imgconf's own reference server, which the run recognises. Absent: the base's; true.
     #[serde(default)]
     pub deviations_on_reference_server: Option<bool>,
+    /// The Glance release series this profile certifies (`2025.1`); absent: the base's, else
+    /// the latest. `--glance-release` overrides it.
+    #[serde(default)]
+    pub glance_release: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,6 +106,29 @@ pub struct Deviation {
     /// A race: it shows in some runs and not in others, so a pass is not a sign that it is gone.
     #[serde(default)]
     pub intermittent: bool,
+    /// The last Glance release series that behaves this way (`2025.1`): a later release changed
+    /// the behaviour without raising the Images API version, so the deviation applies only to a
+    /// target of that series or older (`--glance-release`, the profile's `glance_release`).
+    #[serde(default)]
+    pub until_release: Option<String>,
+}
+
+/// A Glance release series, `YYYY.N` (2025.1, 2025.2), in release order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Series(u32, u32);
+
+impl std::str::FromStr for Series {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Series, String> {
+        let bad = || format!("`{s}` is not a release series such as 2025.1");
+        let (year, n) = s.split_once('.').ok_or_else(bad)?;
+        let year: u32 = year.parse().map_err(|_| bad())?;
+        let n: u32 = n.parse().map_err(|_| bad())?;
+        if !(2010..=2100).contains(&year) || !(1..=2).contains(&n) {
+            return Err(bad());
+        }
+        Ok(Series(year, n))
+    }
 }
 
 /// One finding a deviation excuses: the check (the rule, in which step, of which kind) and,
@@ -211,6 +238,12 @@ impl Profile {
                     "names no finding to excuse".into(),
                 );
             }
+            if let Some(Err(e)) = d.until_release.as_deref().map(str::parse::<Series>) {
+                problem(format!("deviations[{i}].until_release"), e);
+            }
+        }
+        if let Some(Err(e)) = p.glance_release.as_deref().map(str::parse::<Series>) {
+            problem("glance_release".into(), e);
         }
         if let Some(known) = known {
             for (i, d) in p.deviations.iter().enumerate() {
@@ -272,6 +305,15 @@ impl Profile {
         }
     }
 
+    /// Keeps the deviations that apply to a target of `release` (`None`: the latest series):
+    /// one marked `until_release` only when the target is of that series or older.
+    pub fn for_release(&mut self, release: Option<Series>) {
+        self.deviations.retain(|d| match &d.until_release {
+            None => true,
+            Some(until) => release.is_some_and(|r| until.parse().is_ok_and(|u: Series| r <= u)),
+        });
+    }
+
     /// Takes the base's rules for whatever this profile says nothing about.
     pub fn inherit(&mut self, base: Profile) {
         let mine: BTreeSet<String> = self
@@ -296,6 +338,9 @@ impl Profile {
         }
         if self.deviations_on_reference_server.is_none() {
             self.deviations_on_reference_server = base.deviations_on_reference_server;
+        }
+        if self.glance_release.is_none() {
+            self.glance_release = base.glance_release;
         }
         for x in base.areas.exclude {
             if !self.areas.exclude.iter().any(|m| m.area == x.area) {
@@ -359,6 +404,22 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_series_are_checked_and_ordered() {
+        let text = "name: t\ndescription: d\nglance_release: epoxy\ndeviations:\n  - {case: a::b, reason: r, reference: f, until_release: \"2025\", excuses: [{rule: status}]}\n";
+        let err = Profile::parse(&SourceFile::new("p.yaml", text.into()), None).unwrap_err();
+        assert!(
+            err.contains("glance_release: `epoxy` is not a release series such as 2025.1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("deviations[0].until_release: `2025` is not a release series"),
+            "{err}"
+        );
+        let s = |t: &str| t.parse::<Series>().unwrap();
+        assert!(s("2024.2") < s("2025.1") && s("2025.1") < s("2025.2"));
+    }
 
     #[test]
     fn unknown_case_is_an_error() {

@@ -290,6 +290,15 @@ fn a_profile_chooses_areas_and_features() {
 
 /// Runs one case on the built-in server with `faults` switched on, under `profile`.
 fn run_faulted(faults: &[&str], profile: &str, case: &str) -> (Option<i32>, String, RunReport) {
+    run_faulted_with(faults, profile, case, &[])
+}
+
+fn run_faulted_with(
+    faults: &[&str],
+    profile: &str,
+    case: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, RunReport) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut cmd = bin();
@@ -307,6 +316,7 @@ fn run_faulted(faults: &[&str], profile: &str, case: &str) -> (Option<i32>, Stri
     for f in faults {
         cmd.args(["--fault", f]);
     }
+    cmd.args(extra);
     let o = cmd.output().unwrap();
     let text = format!(
         "{}{}",
@@ -454,4 +464,36 @@ fn the_non_ascii_tag_deviation_accepts_only_what_glance_shows() {
             Some(if want == Verdict::Fail { 101 } else { 0 })
         );
     }
+}
+
+#[test]
+fn a_release_bound_deviation_applies_up_to_its_release_only() {
+    let profile = "tests/data/profiles/until-release.yaml";
+    let case = "discovery::stores-default-flag-is-boolean";
+    let fault = ["stores-default-as-string"];
+    for (release, want) in [
+        (Some("2025.1"), Verdict::Deviation),
+        (Some("2024.2"), Verdict::Deviation),
+        (Some("2025.2"), Verdict::Fail),
+        (None, Verdict::Fail),
+    ] {
+        let extra: Vec<&str> = release
+            .map(|r| vec!["--glance-release", r])
+            .unwrap_or_default();
+        let (_, text, r) = run_faulted_with(&fault, profile, case, &extra);
+        assert_eq!(r.cases[0].verdict, want, "{release:?}: {text}");
+        if let Some(r) = release {
+            assert!(text.contains(&format!(", Glance release {r},")), "{text}");
+        }
+    }
+    let o = bin()
+        .args(["run", "--profile", profile, "--glance-release", "Epoxy"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("--glance-release: `Epoxy` is not a release series such as 2025.1"),
+        "{text}"
+    );
 }
