@@ -102,19 +102,24 @@ fn failures_show_evidence_exit_101_and_reach_junit() {
 #[test]
 fn a_profile_deviation_is_accepted_and_a_stale_one_fails() {
     let junit = junit_path("dev.xml");
-    let o = imgconf(&[
-        "run",
-        "--cases",
-        "tests/data/failing",
-        "--profile",
-        "tests/data/profiles/expects-wrong-status.yaml",
-        "--junit",
-        junit.to_str().unwrap(),
-        "--skip",
-        "wrong-body",
-        "--skip",
-        "wrong-schema",
-    ]);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--cases",
+            "tests/data/failing",
+            "--profile",
+            "tests/data/profiles/expects-wrong-status.yaml",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--skip",
+            "wrong-body",
+            "--skip",
+            "wrong-schema",
+        ];
+        args.extend(extra);
+        imgconf(&args)
+    };
+    let o = run(&[]);
     let out = text(&o);
     // A declared deviation that did not occur is reported, not a failure…
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -134,20 +139,7 @@ fn a_profile_deviation_is_accepted_and_a_stale_one_fails() {
         "{out}"
     );
     // …unless --strict-deviations.
-    let strict = imgconf(&[
-        "run",
-        "--cases",
-        "tests/data/failing",
-        "--profile",
-        "tests/data/profiles/expects-wrong-status.yaml",
-        "--junit",
-        junit.to_str().unwrap(),
-        "--skip",
-        "wrong-body",
-        "--skip",
-        "wrong-schema",
-        "--strict-deviations",
-    ]);
+    let strict = run(&["--strict-deviations"]);
     let strict_out = text(&strict);
     assert_eq!(strict.status.code(), Some(101), "{strict_out}");
     assert!(

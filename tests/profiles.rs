@@ -22,6 +22,15 @@ fn profile(name: &str) -> Profile {
 
 /// Runs the built-in cases and returns exit code, console text and the results.
 fn run(endpoint: Option<&str>, profile: &str, dir: &Path) -> (Option<i32>, String, RunReport) {
+    let extra = match endpoint {
+        Some(e) => vec!["--endpoint", e, "--auth", "trusted-headers"],
+        None => vec![],
+    };
+    run_with(profile, dir, &extra)
+}
+
+/// `imgconf run --profile PROFILE` with its reports in `dir`, and `extra` arguments.
+fn run_with(profile: &str, dir: &Path, extra: &[&str]) -> (Option<i32>, String, RunReport) {
     let mut cmd = bin();
     cmd.env_remove("GITHUB_STEP_SUMMARY").args([
         "run",
@@ -32,10 +41,7 @@ fn run(endpoint: Option<&str>, profile: &str, dir: &Path) -> (Option<i32>, Strin
         "--junit",
         dir.join("junit.xml").to_str().unwrap(),
     ]);
-    if let Some(e) = endpoint {
-        cmd.args(["--endpoint", e, "--auth", "trusted-headers"]);
-    }
-    let o = cmd.output().unwrap();
+    let o = cmd.args(extra).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -300,32 +306,12 @@ fn run_faulted_with(
     extra: &[&str],
 ) -> (Option<i32>, String, RunReport) {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let mut cmd = bin();
-    cmd.env_remove("GITHUB_STEP_SUMMARY").args([
-        "run",
-        "--profile",
-        profile,
-        "--report-dir",
-        d.to_str().unwrap(),
-        "--junit",
-        d.join("junit.xml").to_str().unwrap(),
-        "--exact",
-        case,
-    ]);
+    let mut args = vec!["--exact", case];
     for f in faults {
-        cmd.args(["--fault", f]);
+        args.extend(["--fault", f]);
     }
-    cmd.args(extra);
-    let o = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let report = RunReport::read(&d.join("results.json"))
-        .unwrap_or_else(|e| panic!("no results.json: {e}\n{text}"));
-    (o.status.code(), text, report)
+    args.extend(extra);
+    run_with(profile, dir.path(), &args)
 }
 
 #[test]
