@@ -50,6 +50,15 @@ fn run(args: &[&str]) -> (i32, String) {
     run_within(Duration::from_secs(60), args, None)
 }
 
+/// `run` with the reports in a fresh folder (`--report-dir`), which is returned with the outcome.
+fn run_reporting(args: &[&str]) -> (tempfile::TempDir, i32, String) {
+    let reports = tempfile::tempdir().unwrap();
+    let mut all = args.to_vec();
+    all.extend(["--report-dir", reports.path().to_str().unwrap()]);
+    let (code, out) = run(&all);
+    (reports, code, out)
+}
+
 #[test]
 fn zero_test_threads_is_refused_at_once_instead_of_hanging() {
     let (code, out) = run_within(
@@ -140,14 +149,7 @@ fn fixed_server(status: &str, content_type: &str, body: &'static str) -> String 
 
 /// Runs against `endpoint` and expects exit 2 before any case, with `hint` in the message.
 fn refused(endpoint: &str, hint: &str) {
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
-        "run",
-        "--endpoint",
-        endpoint,
-        "--report-dir",
-        reports.path().to_str().unwrap(),
-    ]);
+    let (_reports, code, out) = run_reporting(&["run", "--endpoint", endpoint]);
     assert_eq!(code, 2, "{endpoint}: {out}");
     assert!(out.contains(hint), "{endpoint}: want {hint:?} in\n{out}");
     assert!(!out.contains("running "), "{endpoint}: cases ran:\n{out}");
@@ -314,8 +316,7 @@ fn counting_server(
 
 fn requests_for_a_run(faults: &[&str]) -> usize {
     let (_rt, url, count) = counting_server(faults);
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
+    let (_reports, code, out) = run_reporting(&[
         "run",
         "--endpoint",
         &url,
@@ -324,8 +325,6 @@ fn requests_for_a_run(faults: &[&str]) -> usize {
         "--auth",
         "trusted-headers",
         "-q",
-        "--report-dir",
-        reports.path().to_str().unwrap(),
     ]);
     let want = if faults.is_empty() { 0 } else { 101 };
     assert_eq!(code, want, "{out}");
@@ -346,15 +345,8 @@ fn polling_steps_do_not_retry_what_waiting_cannot_change() {
 
 #[test]
 fn the_fault_switched_on_is_named_in_the_banner_and_the_reports() {
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
-        "run",
-        "--fault",
-        "min-ram-as-string",
-        "images.create::",
-        "--report-dir",
-        reports.path().to_str().unwrap(),
-    ]);
+    let (reports, code, out) =
+        run_reporting(&["run", "--fault", "min-ram-as-string", "images.create::"]);
     assert_eq!(code, 101, "{out}");
     assert!(
         out.contains("(built-in reference server with fault(s) min-ram-as-string)"),
@@ -398,8 +390,7 @@ fn http(url: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String
 fn a_run_journals_what_it_creates_and_cleanup_finds_it_by_id() {
     let server = common::serve(&[]);
     let url = &server.1;
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
+    let (reports, code, out) = run_reporting(&[
         "run",
         "--endpoint",
         url,
@@ -410,8 +401,6 @@ fn a_run_journals_what_it_creates_and_cleanup_finds_it_by_id() {
         "tags::",
         "--run-id",
         "j0urnal1",
-        "--report-dir",
-        reports.path().to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{out}");
     let journal = reports.path().join("created.jsonl");
@@ -512,15 +501,12 @@ fn cleanup_help_documents_its_exit_codes() {
 
 #[test]
 fn a_failed_case_can_be_replayed_with_curl() {
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
+    let (reports, code, out) = run_reporting(&[
         "run",
         "--fault",
         "tag-put-answers-200",
         "--exact",
         "tags::put-adds-the-tag",
-        "--report-dir",
-        reports.path().to_str().unwrap(),
     ]);
     assert_eq!(code, 101, "{out}");
     let rel = "reproduce/tags__put-adds-the-tag.sh";
@@ -570,14 +556,7 @@ fn a_failed_case_can_be_replayed_with_curl() {
 
 #[test]
 fn report_html_lists_the_failures_first_with_links() {
-    let reports = tempfile::tempdir().unwrap();
-    let (code, out) = run(&[
-        "run",
-        "--cases",
-        "tests/data/failing",
-        "--report-dir",
-        reports.path().to_str().unwrap(),
-    ]);
+    let (reports, code, out) = run_reporting(&["run", "--cases", "tests/data/failing"]);
     assert_eq!(code, 101, "{out}");
     let html = std::fs::read_to_string(reports.path().join("report.html")).unwrap();
     let failures = html
@@ -612,10 +591,7 @@ fn every_results_json_validates_against_the_shipped_schema() {
         &["run", "--fault", "min-ram-as-string", "--profile", "glance"],
     ];
     for args in runs {
-        let reports = tempfile::tempdir().unwrap();
-        let mut all = args.to_vec();
-        all.extend(["--report-dir", reports.path().to_str().unwrap()]);
-        let (code, out) = run(&all);
+        let (reports, code, out) = run_reporting(args);
         assert!(code == 0 || code == 101, "{args:?}: {out}");
         let doc: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(reports.path().join("results.json")).unwrap(),
