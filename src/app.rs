@@ -97,12 +97,6 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             .as_deref()
             .and_then(|r| r.parse().ok()),
     };
-    profile.for_release(release);
-    let release_note = match (&args.glance_release, &profile.glance_release) {
-        (Some(r), _) | (None, Some(r)) => format!(", Glance release {r}"),
-        (None, None) => String::new(),
-    };
-    let profile = Arc::new(profile);
     suite.apply_profile(&profile).map_err(|e| e.to_string())?;
     if args.libtest.ignored {
         return Err("--ignored selects the cases marked ignored before the run, and imgconf marks none: a case that cannot run here is skipped while running, with its reason (drop --ignored)".into());
@@ -206,7 +200,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
             let client = crate::http::client(&http)?;
             let main = k.sessions[&Persona::Owner].clone();
             let admin = auth::provision::Admin::new(client, main.clone());
-            eprintln!("imgconf: making the personas owner, other, third and service for run {run_id} (--dynamic-personas)");
+            eprintln!("imgconf: making the personas owner, other, third, service and reader for run {run_id} (--dynamic-personas)");
             let made = runtime
                 .block_on(auth::provision::provision(&admin, &run_id))
                 .map_err(|e| e.to_string())?;
@@ -262,6 +256,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
                     ServerOptions {
                         faults,
                         stores,
+                        secure_rbac: args.policy == Some(crate::cli::Policy::Srbac),
                         ..ServerOptions::default()
                     },
                 ))
@@ -306,18 +301,39 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     // Not revealed by the API: taken as offered unless the profile or the command line says not.
     info.features
         .insert(crate::applicable::FORMAT_INSPECTION.to_string());
-    // The policy: as said, or the built-in server's own (legacy: owners may do what Glance's
-    // deprecated defaults let them).
-    match (args.policy, &server) {
-        (Some(p), _) => {
-            info.features.insert(p.feature().to_string());
-        }
-        (None, Some(_)) => {
-            info.features
-                .insert(crate::cli::Policy::Legacy.feature().to_string());
-        }
-        (None, None) => {}
+    // Everything the run creates is tracked (and journaled) from here on, the policy probe too.
+    let tracker = crate::cleanup::Tracker::journaled(crate::journal::Journal::open(
+        &outputs.dir.join(crate::journal::FILE),
+        &run_id,
+        &endpoint,
+    )?);
+    // The policy: as said, the built-in server's own (legacy), or observed on the target.
+    let policy = runtime.block_on(crate::policy::settle(
+        args.policy,
+        server.is_some(),
+        &target,
+        personas.as_ref(),
+        &tracker,
+        &run_id,
+    ));
+    if let Some(p) = policy.policy() {
+        info.features.insert(p.feature().to_string());
     }
+    // Declared, else what the versions document tells for certain (for a Glance profile whose
+    // deviations depend on the release).
+    let inferred = match (release, info.current) {
+        (None, Some(current)) if server.is_none() && profile.has_release_bound_deviations() => {
+            crate::profile::release_at_most(current)
+        }
+        _ => None,
+    };
+    let release_note = match (&args.glance_release, &profile.glance_release, &inferred) {
+        (Some(r), ..) | (None, Some(r), _) => format!(", Glance release {r}"),
+        (None, None, Some((_, why))) => format!(", Glance release {why}"),
+        (None, None, None) => String::new(),
+    };
+    profile.for_release(release.or(inferred.map(|(r, _)| r)));
+    let profile = Arc::new(profile);
     // Discovery, then the profile's rules, then the command line's.
     profile.apply_features(&mut info.features);
     info.features.extend(args.features.iter().cloned());
@@ -345,11 +361,12 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
     let identity_text = match (&keystone, &personas) {
         (Some(k), _) => format!("Keystone tokens ({})", k.describe.join("; ")),
         (None, Some(_)) => {
-            "trusted identity headers (personas owner, other, third, admin, service)".into()
+            "trusted identity headers (personas owner, other, third, admin, service, reader)".into()
         }
         (None, None) => "none (no personas: cases that need them are skipped)".into(),
     };
     eprintln!("imgconf: identity: {identity_text}; optional features: {features}");
+    eprintln!("imgconf: policy: {}", policy.describe());
     if let Some(line) = persona_shortfall(&args, &suite.cases, personas.as_ref()) {
         eprintln!("imgconf: {line}");
     }
@@ -411,11 +428,7 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         schemas: suite.schemas.clone(),
         run_id: run_id.clone(),
         api_version: info.highest(),
-        tracker: crate::cleanup::Tracker::journaled(crate::journal::Journal::open(
-            &outputs.dir.join(crate::journal::FILE),
-            &run_id,
-            &endpoint,
-        )?),
+        tracker,
         personas,
         features: info.features.clone(),
         token: args.token.clone(),
@@ -1007,6 +1020,7 @@ pub fn serve(args: crate::cli::ServeArgs) -> ExitCode {
             latency: Duration::from_millis(args.latency_ms),
             stores,
             max_image_bytes: args.max_image_bytes,
+            secure_rbac: args.policy == crate::cli::Policy::Srbac,
         };
         let server = match reference::start(args.listen, options).await {
             Ok(s) => s,

@@ -131,14 +131,16 @@ pub struct RunArgs {
     #[arg(long, env = "IMGCONF_RUN_ID")]
     pub run_id: Option<String>,
     /// With Keystone credentials that hold the admin role: make the other personas for this
-    /// run (projects and users `imgconf-<run id>-owner|other|third|service`; the credentials
+    /// run (projects and users `imgconf-<run id>-owner|other|third|service|reader`; the credentials
     /// themselves are `admin`) and delete them when it ends.
     #[arg(long, env = "IMGCONF_DYNAMIC_PERSONAS")]
     pub dynamic_personas: bool,
     /// The policy the target enforces, for the cases whose expected answer depends on it:
     /// `legacy` (Glance's deprecated defaults) or `srbac` (secure RBAC: `enforce_new_defaults`
-    /// and `enforce_scope`). Default: `legacy` for the built-in server; for a target, unknown
-    /// (those cases are skipped and say so).
+    /// and `enforce_scope`). Default: `legacy` for the built-in server (which follows the one
+    /// given); for a target, observed with the `reader` persona when there is one (a project
+    /// reader may create an image only under the legacy defaults), else unknown (those cases
+    /// are skipped and say so).
     #[arg(long, env = "IMGCONF_POLICY", value_enum)]
     pub policy: Option<Policy>,
     /// The Glance release series the target runs (`2025.1`), for behaviours a release changed
@@ -305,8 +307,8 @@ pub struct CloudArgs {
     /// Do not verify TLS certificates (reported loudly in every report) [OS_INSECURE].
     #[arg(long, visible_alias = "os-insecure")]
     pub insecure: bool,
-    /// Credentials of another persona: `other=CLOUD`, `third=CLOUD`, `admin=CLOUD` (clouds.yaml
-    /// names; repeatable). The main credentials are `owner` [IMGCONF_PERSONA_OTHER, …_THIRD, …_ADMIN].
+    /// Credentials of another persona: `other=CLOUD`, `third=CLOUD`, `admin=CLOUD`,
+    /// `service=CLOUD`, `reader=CLOUD` (clouds.yaml names; repeatable). The main credentials are `owner` [IMGCONF_PERSONA_OTHER, …_THIRD, …_ADMIN, …_SERVICE, …_READER].
     #[arg(long = "persona", value_name = "NAME=CLOUD")]
     pub personas: Vec<String>,
 }
@@ -433,4 +435,9 @@ pub struct ServeArgs {
     /// memory: raise it only as far as the machine's memory allows (benchmarks use 1 GiB).
     #[arg(long, env = "IMGCONF_MAX_IMAGE_BYTES", default_value_t = crate::reference::DEFAULT_MAX_IMAGE_BYTES)]
     pub max_image_bytes: usize,
+    /// The policy defaults to follow where Glance's two families differ: `legacy` (the
+    /// deprecated defaults) or `srbac` (secure RBAC: a project reader may not create an image,
+    /// only an administrator deletes data from one store).
+    #[arg(long, env = "IMGCONF_POLICY", value_enum, default_value = "legacy")]
+    pub policy: Policy,
 }

@@ -20,6 +20,7 @@ pub mod http;
 pub mod journal;
 pub mod outcome;
 pub mod persona;
+pub mod policy;
 pub mod precision;
 pub mod profile;
 pub mod progress;

@@ -22,16 +22,25 @@ pub enum Persona {
     /// Another OpenStack service acting in the owner's project (role `service`, which Glance's
     /// `service_api` rule wants for the locations API).
     Service,
+    /// A user holding only the `reader` role in the owner's project: what it may do tells the
+    /// legacy policy from secure RBAC (see [`crate::policy`]).
+    Reader,
 }
 
 impl Persona {
-    pub const ALL: [(&'static str, Persona); 5] = [
+    pub const ALL: [(&'static str, Persona); 6] = [
         ("owner", Persona::Owner),
         ("other", Persona::Other),
         ("third", Persona::Third),
         ("admin", Persona::Admin),
         ("service", Persona::Service),
+        ("reader", Persona::Reader),
     ];
+
+    /// Whether the persona works in the owner's project rather than in a project of its own.
+    pub fn in_owner_project(self) -> bool {
+        matches!(self, Persona::Service | Persona::Reader)
+    }
 
     pub fn name(self) -> &'static str {
         Self::ALL
@@ -70,15 +79,11 @@ impl Personas {
     /// (Glance's `context` filter without `authtoken`).
     pub fn trusted_headers(run_id: &str) -> Personas {
         // The service user works in the owner's project: that is where a service acts on an
-        // image (adding the location of its data).
+        // image (adding the location of its data). So does the reader, a read-only colleague.
         let projects = Persona::ALL
             .iter()
             .map(|(name, p)| {
-                let name = if *p == Persona::Service {
-                    "owner"
-                } else {
-                    name
-                };
+                let name = if p.in_owner_project() { "owner" } else { name };
                 (*p, format!("imgconf-{run_id}-{name}"))
             })
             .collect();
@@ -160,6 +165,7 @@ impl Personas {
         let roles = header_roles(p);
         let user = match p {
             Persona::Service => format!("{project}-service"),
+            Persona::Reader => format!("{project}-reader"),
             _ => format!("{project}-user"),
         };
         vec![
@@ -177,6 +183,7 @@ fn header_roles(p: Persona) -> &'static str {
     match p {
         Persona::Admin => "admin,member,reader",
         Persona::Service => "member,reader,service",
+        Persona::Reader => "reader",
         _ => "member,reader",
     }
 }
@@ -202,5 +209,9 @@ mod tests {
         assert!(s.contains(&("X-User-Id".into(), "imgconf-r1-owner-service".into())));
         assert!(p.holds(Persona::Admin, "ADMIN") && !p.holds(Persona::Owner, "admin"));
         assert!(p.holds(Persona::Service, "service"));
+        let r = p.headers(Persona::Reader);
+        assert!(r.contains(&("X-Roles".into(), "reader".into())));
+        assert!(r.contains(&("X-Tenant-Id".into(), "imgconf-r1-owner".into())));
+        assert!(r.contains(&("X-User-Id".into(), "imgconf-r1-owner-reader".into())));
     }
 }

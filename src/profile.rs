@@ -131,6 +131,19 @@ impl std::str::FromStr for Series {
     }
 }
 
+/// The newest release a target can run, as far as its versions document alone tells: Images API
+/// 2.17 came with Glance 2024.2 and every later release advertises it (or 2.18), so a CURRENT
+/// version below 2.17 means 2024.1 or older. A higher one tells nothing for certain (Glance 33
+/// still has 2.17 CURRENT when it has no image cache), so nothing is inferred from it.
+pub fn release_at_most(current: crate::case::ApiVersion) -> Option<(Series, String)> {
+    (current.major == 2 && current.minor < 17).then(|| {
+        (
+            Series(2024, 1),
+            format!("2024.1 or older (inferred: the versions document's CURRENT is v{current}, and Glance 2024.2 and later serve v2.17 or above)"),
+        )
+    })
+}
+
 /// One finding a deviation excuses: the check (the rule, in which step, of which kind) and,
 /// where a different value must not be excused, the value found.
 #[derive(Debug, Clone, Deserialize)]
@@ -305,6 +318,12 @@ impl Profile {
         }
     }
 
+    /// Whether any deviation depends on the target's release (only then is a release worth
+    /// inferring).
+    pub fn has_release_bound_deviations(&self) -> bool {
+        self.deviations.iter().any(|d| d.until_release.is_some())
+    }
+
     /// Keeps the deviations that apply to a target of `release` (`None`: the latest series):
     /// one marked `until_release` only when the target is of that series or older.
     pub fn for_release(&mut self, release: Option<Series>) {
@@ -418,6 +437,15 @@ mod tests {
             "{err}"
         );
         let s = |t: &str| t.parse::<Series>().unwrap();
+        let v = |minor| crate::case::ApiVersion { major: 2, minor };
+        let (at_most, why) = release_at_most(v(16)).unwrap();
+        assert_eq!(at_most, s("2024.1"));
+        assert!(
+            why.starts_with("2024.1 or older (inferred: the versions document's CURRENT is v2.16"),
+            "{why}"
+        );
+        assert_eq!(release_at_most(v(17)), None);
+        assert_eq!(release_at_most(v(18)), None);
         assert!(s("2024.2") < s("2025.1") && s("2025.1") < s("2025.2"));
     }
 

@@ -191,7 +191,7 @@ fn unmet_requirement(ctx: &RunContext, case: &Case) -> Option<String> {
         return Some(match ctx.features.iter().find(|f| f.starts_with("policy:")) {
             Some(have) => format!("applies under `{policy}`; this run certifies `{have}`"),
             None => format!(
-                "its expected answer depends on the target's policy (it applies under `{policy}`): give --policy legacy|srbac"
+                "its expected answer depends on the target's policy (it applies under `{policy}`), which the run was not told and could not observe (the banner says why): give --policy legacy|srbac"
             ),
         });
     }

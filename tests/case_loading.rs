@@ -277,8 +277,9 @@ fn unknown_persona_is_reported() {
     ));
     assert_eq!(e.field, "cases[0].steps[0].as");
     assert!(
-        e.message
-            .contains("`boss` is not a persona (personas: owner, other, third, admin, service)"),
+        e.message.contains(
+            "`boss` is not a persona (personas: owner, other, third, admin, service, reader)"
+        ),
         "{e}"
     );
 }

@@ -605,3 +605,82 @@ fn every_results_json_validates_against_the_shipped_schema() {
         assert!(errors.is_empty(), "{args:?}: {errors:#?}");
     }
 }
+
+/// The policy a target enforces is observed with the `reader` persona when not declared: the
+/// cases that depend on it then run under the right one, and without a reader they are skipped
+/// with the reason.
+#[test]
+fn the_policy_is_observed_when_not_declared() {
+    for (policy, runs, skipped) in [
+        (
+            "srbac",
+            "stores::owner-delete-from-a-store-under-secure-rbac-is-403",
+            "stores::owner-deletes-from-a-store-under-the-legacy-policy",
+        ),
+        (
+            "legacy",
+            "stores::owner-deletes-from-a-store-under-the-legacy-policy",
+            "stores::owner-delete-from-a-store-under-secure-rbac-is-403",
+        ),
+    ] {
+        let server = common::serve(&["--policy", policy]);
+        let (_reports, code, out) = run_reporting(&[
+            "run",
+            "--endpoint",
+            &server.1,
+            "--auth",
+            "trusted-headers",
+            "stores::owner-delete",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "imgconf: policy: {policy} (detected: a project reader may"
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!("test {runs} ")), "{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("test {runs} ")) && l.ends_with("ok")),
+            "{out}"
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("test {skipped} ")) && l.contains("ignored")),
+            "{out}"
+        );
+    }
+    // No personas, so no reader to observe with.
+    let server = common::serve(&[]);
+    let (code, out) = run(&[
+        "run",
+        "--endpoint",
+        &server.1,
+        "--auth",
+        "none",
+        "stores::owner-delete",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("imgconf: policy: unknown (no `reader` persona to observe it with: --persona reader=CLOUD or --dynamic-personas give one)"), "{out}");
+    // An answer that tells neither policy: the cases that depend on it are skipped, saying why.
+    let server = common::serve(&["--fault", "create-answers-200"]);
+    let (reports, code, out) = run_reporting(&[
+        "run",
+        "--endpoint",
+        &server.1,
+        "--auth",
+        "trusted-headers",
+        "stores::owner-delete",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("imgconf: policy: unknown (a project reader's POST /v2/images answered 200, which tells neither policy); the cases whose answer depends on it are skipped: give --policy legacy|srbac"), "{out}");
+    let results = std::fs::read_to_string(reports.path().join("results.json")).unwrap();
+    assert_eq!(
+        results
+            .matches("which the run was not told and could not observe (the banner says why): give --policy legacy|srbac")
+            .count(),
+        2,
+        "{results}"
+    );
+}

@@ -58,7 +58,7 @@ pub enum AuthError {
     Tls(#[from] tls::TlsError),
     #[error("--dynamic-personas: {0}")]
     Provision(String),
-    #[error("`--persona {0}`: expected NAME=CLOUD with NAME one of other, third, admin")]
+    #[error("`--persona {0}`: expected NAME=CLOUD with NAME one of other, third, admin, service, reader")]
     PersonaSpec(String),
 }
 
@@ -293,7 +293,7 @@ pub fn resolve(
     })
 }
 
-/// `--persona NAME=CLOUD` values, or else `IMGCONF_PERSONA_OTHER` / `_THIRD` / `_ADMIN`.
+/// `--persona NAME=CLOUD` values, or else `IMGCONF_PERSONA_OTHER` / `_THIRD` / `_ADMIN` / `_SERVICE` / `_READER`.
 fn persona_clouds(
     specs: &[String],
     env: &Environment,

@@ -5,7 +5,8 @@
 //!
 //! Personas made: `owner`, `other` and `third`, each a user with `member` and `reader` in a
 //! project of its own; `service`, a user with `service` (and `member`, `reader`) in the owner's
-//! project. `admin` is the main credentials themselves.
+//! project; `reader`, a user with only `reader` in the owner's project. `admin` is the main
+//! credentials themselves.
 
 use super::keystone::{Session, TokenRequest};
 use super::{AuthError, Credentials};
@@ -16,11 +17,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What each persona made here is called after the run id: `imgconf-<run id>-<suffix>`.
-const SUFFIXES: [(&str, Persona); 4] = [
+const SUFFIXES: [(&str, Persona); 5] = [
     ("owner", Persona::Owner),
     ("other", Persona::Other),
     ("third", Persona::Third),
     ("service", Persona::Service),
+    ("reader", Persona::Reader),
 ];
 
 /// The name of the project or user made for `suffix` in run `run_id`.
@@ -29,7 +31,7 @@ pub fn run_name(run_id: &str, suffix: &str) -> String {
 }
 
 /// Whether `name` is one that [`provision`] gives (of run `run_id`, or of any run): only
-/// `imgconf-<run id>-owner|other|third|service`, so nothing else carrying the prefix is touched.
+/// `imgconf-<run id>-owner|other|third|service|reader`, so nothing else carrying the prefix is touched.
 pub fn is_run_name(name: &str, run_id: Option<&str>) -> bool {
     let Some(rest) = name.strip_prefix("imgconf-") else {
         return false;
@@ -245,15 +247,16 @@ async fn provision_into(
     let plan: Vec<(Persona, String, String, Vec<&String>, String)> = SUFFIXES
         .iter()
         .map(|(suffix, p)| {
-            let project = if *p == Persona::Service {
+            let project = if p.in_owner_project() {
                 project_of["owner"].clone()
             } else {
                 project_of[suffix].clone()
             };
-            let mut roles = vec![&member, &reader];
-            if *p == Persona::Service {
-                roles.push(&service);
-            }
+            let roles = match p {
+                Persona::Service => vec![&member, &reader, &service],
+                Persona::Reader => vec![&reader],
+                _ => vec![&member, &reader],
+            };
             (*p, run_name(run_id, suffix), project, roles, password())
         })
         .collect();

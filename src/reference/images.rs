@@ -62,6 +62,9 @@ pub fn create(app: &AppState, ctx: &Ctx) -> ApiResult<Response> {
         }
     };
     let mut image = new_image(&body, &ctx.caller)?;
+    if !policy::may_create(&ctx.caller, app.options.secure_rbac) {
+        return Err(policy::not_authorized("add_image"));
+    }
 
     let mut store = app.store();
     image.seq = store.next_seq();

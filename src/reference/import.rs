@@ -508,6 +508,9 @@ pub fn delete_from_store(
         .get_live_mut(id)
         .filter(|img| policy::can_read(&ctx.caller, img))
         .ok_or_else(|| ApiError::not_found(format!("Failed to find image {id}")))?;
+    if !policy::may_delete_location(&ctx.caller, app.options.secure_rbac) {
+        return Err(policy::not_authorized("delete_image_location"));
+    }
     if !policy::can_write(&ctx.caller, image) {
         return Err(policy::not_owner());
     }

@@ -60,6 +60,10 @@ pub struct ServerOptions {
     /// Largest image (and staged) data accepted; more is refused with 413. Data is held in
     /// memory, so the default is small; benchmarks raise it.
     pub max_image_bytes: usize,
+    /// Glance's secure RBAC defaults instead of its legacy ones, where the two differ for the
+    /// cases: `add_image` needs the `member` role, `delete_image_location` is the
+    /// administrator's.
+    pub secure_rbac: bool,
 }
 
 /// The stores of the default (multi-store) reference server.
@@ -73,6 +77,7 @@ impl Default for ServerOptions {
             latency: std::time::Duration::ZERO,
             stores: DEFAULT_STORES.iter().map(|s| s.to_string()).collect(),
             max_image_bytes: data::DEFAULT_MAX_IMAGE_BYTES,
+            secure_rbac: false,
         }
     }
 }

@@ -74,6 +74,23 @@ pub fn sees_member(caller: &Caller, image: &Image, member_id: &str) -> bool {
     may_manage_members(caller, image) || caller.project.as_deref() == Some(member_id)
 }
 
+/// Glance's refusal by a named policy rule.
+pub fn not_authorized(rule: &str) -> ApiError {
+    ApiError::forbidden(format!("You are not authorized to complete {rule} action."))
+}
+
+/// `add_image`: anyone under the legacy defaults (`rule:default`); under secure RBAC an
+/// administrator or a project member.
+pub fn may_create(caller: &Caller, secure_rbac: bool) -> bool {
+    !secure_rbac || caller.is_admin || caller.has_role("member")
+}
+
+/// `delete_image_location`: anyone who may change the image under the legacy defaults; only an
+/// administrator under secure RBAC.
+pub fn may_delete_location(caller: &Caller, secure_rbac: bool) -> bool {
+    !secure_rbac || caller.is_admin
+}
+
 pub fn not_owner() -> ApiError {
     ApiError::forbidden("You do not own this image.")
 }
