@@ -273,8 +273,14 @@ fn run_inner(args: RunArgs) -> Result<ExitCode, String> {
         (None, Some(s)) => s.base_url(),
         (None, None) => unreachable!("a server is started when no endpoint is given"),
     };
-    let target =
-        Target::new(&endpoint, http)?.with_tokens(auth::keystone::TokenPool::new(sessions));
+    let mut target = Target::new(&endpoint, http)?;
+    if !sessions.is_empty() {
+        let console = crate::progress::Console;
+        target = target.with_auth(Arc::new(auth::keystone::TokenPool::new(
+            sessions,
+            console.notify(),
+        )));
+    }
     let personas = match (&keystone, mode) {
         (Some(k), _) => Some(Personas::keystone(k.sessions.clone())),
         (None, AuthMode::TrustedHeaders) => Some(Personas::trusted_headers(&run_id)),
@@ -1180,7 +1186,11 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
                     .block_on(auth::connect(&client, &resolved))
                     .map_err(|e| e.to_string())?;
                 let sessions: Vec<_> = k.sessions.values().cloned().collect();
-                target = target.with_tokens(auth::keystone::TokenPool::new(sessions));
+                let console = crate::progress::Console;
+                target = target.with_auth(Arc::new(auth::keystone::TokenPool::new(
+                    sessions,
+                    console.notify(),
+                )));
                 let acting = k
                     .sessions
                     .get(&Persona::Admin)
