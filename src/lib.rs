@@ -26,6 +26,7 @@ pub mod progress;
 pub mod reference;
 pub mod references;
 pub mod report;
+pub mod run;
 pub mod runner;
 pub mod schema;
 pub mod select;

@@ -1,0 +1,291 @@
+//! Stage 1 of a run: what the command line, the environment and the files the run reads say,
+//! decided before anything is sent or written. Pure: no network, no file written (files are
+//! read: the suite's profiles, clouds.yaml, a baseline).
+
+use crate::auth;
+use crate::cli::{AuthMode, RunArgs};
+use crate::http::HttpConfig;
+use crate::profile::Profile;
+use crate::reference::faults::Faults;
+use crate::reference::ServerOptions;
+use crate::report::results::RunReport;
+use crate::suite::Suite;
+use crate::websource::WebSource;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything decided about a run before its cases are chosen.
+pub struct RunConfig {
+    pub args: RunArgs,
+    /// How requests carry identity: as said, else from the credentials and the endpoint.
+    pub mode: AuthMode,
+    /// The main credentials and the personas' clouds (`flags > OS_* > clouds.yaml`).
+    pub resolved: auth::Resolved,
+    /// The profile that judges the run, with the deviations of the target's release.
+    pub profile: Arc<Profile>,
+    /// `, Glance release 2025.1` for the console, or nothing.
+    pub release_note: String,
+    /// `--compare-with`, read before anything runs.
+    pub baseline: Option<RunReport>,
+    pub run_id: String,
+}
+
+/// What the target side of a run takes, checked only when the run is going to contact one
+/// (`--list` needs no target, so it does not judge these).
+pub struct TargetOptions {
+    pub http: HttpConfig,
+    /// Faults for the built-in reference server.
+    pub faults: Faults,
+    /// The built-in reference server's stores.
+    pub stores: Vec<String>,
+    /// `--web-download-url` (with its digest).
+    pub given_source: Option<WebSource>,
+}
+
+impl RunConfig {
+    /// Decides the run from `args` (flags and `IMGCONF_*`), `env` (the `OS_*` variables and
+    /// where clouds.yaml is looked for) and `files` (the loaded suite, whose profiles are read).
+    pub fn from(
+        args: RunArgs,
+        env: &auth::Environment,
+        files: &Suite,
+    ) -> Result<RunConfig, String> {
+        // Read first: a baseline that cannot be read stops the run before it starts.
+        let baseline = match &args.compare_with {
+            Some(p) => Some(crate::compare::load(p)?),
+            None => None,
+        };
+        let resolved = auth::resolve(
+            args.cloud.credentials(),
+            args.cloud.os_cloud.as_deref(),
+            &args.cloud.personas,
+            env,
+        )
+        .map_err(|e| e.to_string())?;
+        let mode = auth_mode(&args, &resolved)?;
+        // A real cloud (an endpoint given, or found in a Keystone catalog) is judged as Glance.
+        let default_profile = if args.endpoint.is_some() || mode == AuthMode::Keystone {
+            "glance"
+        } else {
+            "strict"
+        };
+        let mut profile = files
+            .profile(args.profile.as_deref().unwrap_or(default_profile))
+            .map_err(|e| e.to_string())?;
+        // The release a Glance target runs decides which release-bound deviations apply.
+        let release = match &args.glance_release {
+            Some(r) => Some(r.parse().map_err(|e| format!("--glance-release: {e}"))?),
+            None => profile
+                .glance_release
+                .as_deref()
+                .and_then(|r| r.parse().ok()),
+        };
+        profile.for_release(release);
+        let release_note = match (&args.glance_release, &profile.glance_release) {
+            (Some(r), _) | (None, Some(r)) => format!(", Glance release {r}"),
+            (None, None) => String::new(),
+        };
+        let run_id = args
+            .run_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+        Ok(RunConfig {
+            args,
+            mode,
+            resolved,
+            profile: Arc::new(profile),
+            release_note,
+            baseline,
+            run_id,
+        })
+    }
+
+    /// The target side's options, checked.
+    pub fn target_options(&self) -> Result<TargetOptions, String> {
+        let args = &self.args;
+        let http = HttpConfig {
+            connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
+            timeout: seconds(args.timeout, "--timeout")?,
+            tls: self.resolved.main.tls(),
+            ..HttpConfig::default()
+        };
+        let faults = Faults::parse(&args.faults)?;
+        if (args.endpoint.is_some() || self.mode == AuthMode::Keystone) && !faults.is_empty() {
+            return Err(
+                "--fault switches the built-in reference server; it cannot go with --endpoint or Keystone".into(),
+            );
+        }
+        if args.endpoint.is_some() && !args.reference_stores.is_empty() {
+            return Err("--reference-stores configures the built-in reference server; it cannot go with --endpoint".into());
+        }
+        let stores = if args.reference_stores.is_empty() {
+            ServerOptions::default().stores
+        } else {
+            ServerOptions::parse_stores(&args.reference_stores)?
+        };
+        let given_source = match &args.web_download_url {
+            Some(url) => Some(WebSource::given(url, args.web_download_sha512.as_deref())?),
+            None if args.web_download_sha512.is_some() => {
+                return Err("--web-download-sha512 goes with --web-download-url".into())
+            }
+            None => None,
+        };
+        Ok(TargetOptions {
+            http,
+            faults,
+            stores,
+            given_source,
+        })
+    }
+
+    /// Every secret the run was given (obtained ones are the sessions'), for redaction.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.resolved.main.secrets();
+        for (_, c) in self.resolved.personas.values() {
+            secrets.extend(c.secrets());
+        }
+        secrets.extend(self.args.token.iter().cloned());
+        secrets
+    }
+
+    /// The options that shaped the run, for the report; secret values never appear.
+    pub fn effective(&self) -> BTreeMap<String, String> {
+        let (args, resolved) = (&self.args, &self.resolved);
+        let mut c = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            c.insert(k.to_string(), v);
+        };
+        let keystone = self.mode == AuthMode::Keystone;
+        put(
+            "endpoint",
+            args.endpoint.clone().unwrap_or_else(|| {
+                if keystone {
+                    "(image service in the Keystone catalog)".into()
+                } else {
+                    "(built-in reference server)".into()
+                }
+            }),
+        );
+        put(
+            "profile",
+            args.profile.clone().unwrap_or_else(|| "(default)".into()),
+        );
+        let auth = match self.mode {
+            AuthMode::None => "none",
+            AuthMode::TrustedHeaders => "trusted-headers",
+            AuthMode::Keystone => "keystone",
+        };
+        put("auth", auth.to_string());
+        let m = &resolved.main;
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        if keystone {
+            put("os_cloud", opt(&resolved.cloud));
+            put("os_auth_url", opt(&m.auth_url));
+            put("os_username", opt(&m.username));
+            put("os_project_name", opt(&m.project_name));
+            put("os_project_id", opt(&m.project_id));
+            put("os_user_domain_name", opt(&m.user_domain_name));
+            put("os_project_domain_name", opt(&m.project_domain_name));
+            put("os_region_name", opt(&m.region_name));
+            put("os_interface", opt(&m.interface));
+            put(
+                "os_application_credential_id",
+                opt(&m.application_credential_id),
+            );
+            let masked = |v: &Option<String>| if v.is_some() { "***" } else { "" }.to_string();
+            put("os_password", masked(&m.password));
+            put(
+                "os_application_credential_secret",
+                masked(&m.application_credential_secret),
+            );
+            put("os_token", masked(&m.token));
+            let personas: Vec<String> = resolved
+                .personas
+                .iter()
+                .map(|(p, (cloud, _))| format!("{}={cloud}", p.name()))
+                .collect();
+            put("personas", personas.join(","));
+        }
+        put("cacert", opt(&m.cacert));
+        put("cert", opt(&m.cert));
+        put("insecure", m.insecure.unwrap_or(false).to_string());
+        put("connect_timeout_s", args.connect_timeout.to_string());
+        put("timeout_s", args.timeout.to_string());
+        put(
+            "test_threads",
+            args.libtest
+                .test_threads
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "(cores)".into()),
+        );
+        put("filter", args.libtest.filter.clone().unwrap_or_default());
+        put("skip", args.libtest.skip.join(","));
+        put(
+            "cases",
+            args.cases
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(built in)".into()),
+        );
+        put(
+            "token",
+            if args.token.is_some() { "***" } else { "" }.to_string(),
+        );
+        put("features", args.features.join(","));
+        put("dynamic_personas", args.dynamic_personas.to_string());
+        put(
+            "policy",
+            args.policy
+                .map(|p| p.feature().trim_start_matches("policy:").to_string())
+                .unwrap_or_default(),
+        );
+        put("without_features", args.without_features.join(","));
+        put("faults", args.faults.join(","));
+        put("reference_stores", args.reference_stores.join(","));
+        put(
+            "web_download_url",
+            args.web_download_url.clone().unwrap_or_default(),
+        );
+        c
+    }
+}
+
+/// `--no-auth`, else `--auth`, else Keystone when the credentials name an auth URL, else
+/// trusted headers for the built-in server and none for a given endpoint; then what cannot go
+/// with it.
+fn auth_mode(args: &RunArgs, resolved: &auth::Resolved) -> Result<AuthMode, String> {
+    let mode = match (args.no_auth, args.auth) {
+        (true, _) => AuthMode::None,
+        (false, Some(m)) => m,
+        (false, None) if resolved.main.auth_url.is_some() => AuthMode::Keystone,
+        (false, None) if args.endpoint.is_none() => AuthMode::TrustedHeaders,
+        (false, None) => AuthMode::None,
+    };
+    if mode == AuthMode::Keystone && args.token.is_some() {
+        return Err("--token sends a token as is; with Keystone credentials the run gets its own (drop one of them)".into());
+    }
+    if args.dynamic_personas && mode != AuthMode::Keystone {
+        return Err("--dynamic-personas makes personas through Keystone: it needs Keystone credentials with the admin role".into());
+    }
+    if args.dynamic_personas && !resolved.personas.is_empty() {
+        return Err(
+            "--dynamic-personas makes the personas itself: drop --persona / IMGCONF_PERSONA_*"
+                .into(),
+        );
+    }
+    if mode != AuthMode::Keystone && !resolved.personas.is_empty() {
+        return Err(
+            "--persona / IMGCONF_PERSONA_* need Keystone credentials (--auth keystone)".into(),
+        );
+    }
+    Ok(mode)
+}
+
+fn seconds(v: f64, flag: &str) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!("{flag} must be a positive number of seconds"))
+    }
+}
