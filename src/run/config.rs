@@ -289,3 +289,257 @@ fn seconds(v: f64, flag: &str) -> Result<Duration, String> {
         Err(format!("{flag} must be a positive number of seconds"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// `imgconf run ARGS`, parsed as the binary parses it.
+    fn args(list: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["imgconf", "run"].iter().chain(list)).unwrap();
+        match cli.command {
+            Command::Run(a) => *a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// An environment of only these variables, whose current and home folders are `dir`.
+    fn env(dir: &std::path::Path, vars: &[(&str, &str)]) -> auth::Environment {
+        auth::Environment {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: Some(dir.to_path_buf()),
+            home: Some(dir.to_path_buf()),
+        }
+    }
+
+    fn suite() -> Suite {
+        Suite::load(None, None).unwrap()
+    }
+
+    fn config(
+        list: &[&str],
+        vars: &[(&str, &str)],
+        dir: &std::path::Path,
+        files: &Suite,
+    ) -> Result<RunConfig, String> {
+        RunConfig::from(args(list), &env(dir, vars), files)
+    }
+
+    const KEYSTONE: (&str, &str) = ("OS_AUTH_URL", "http://127.0.0.1:9/v3");
+
+    #[test]
+    fn identity_and_profile_follow_flags_then_credentials_then_the_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = suite();
+        let decided = |list: &[&str], vars: &[(&str, &str)]| {
+            let c = config(list, vars, dir.path(), &files).unwrap();
+            (c.mode, c.profile.name.clone())
+        };
+        let strict = "strict".to_string();
+        let glance = "glance".to_string();
+        assert_eq!(
+            decided(&[], &[]),
+            (AuthMode::TrustedHeaders, strict.clone())
+        );
+        assert_eq!(
+            decided(&["--endpoint", "http://127.0.0.1:9292"], &[]),
+            (AuthMode::None, glance.clone())
+        );
+        // Credentials that name Keystone make a Keystone run, judged as Glance…
+        assert_eq!(
+            decided(&[], &[KEYSTONE]),
+            (AuthMode::Keystone, glance.clone())
+        );
+        // …unless the command line says how requests carry identity, or names the profile.
+        assert_eq!(
+            decided(&["--no-auth"], &[KEYSTONE]),
+            (AuthMode::None, strict.clone())
+        );
+        assert_eq!(
+            decided(&["--auth", "trusted-headers"], &[KEYSTONE]),
+            (AuthMode::TrustedHeaders, strict.clone())
+        );
+        assert_eq!(
+            decided(&["--profile", "strict"], &[KEYSTONE]),
+            (AuthMode::Keystone, strict)
+        );
+    }
+
+    #[test]
+    fn credentials_come_from_flags_then_os_variables_then_clouds_yaml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("clouds.yaml"),
+            "clouds:\n  lab:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n      username: from-file\n      project_name: p\n    region_name: file-region\n",
+        )
+        .unwrap();
+        let files = suite();
+        let main = |list: &[&str], vars: &[(&str, &str)]| {
+            config(list, vars, dir.path(), &files)
+                .unwrap()
+                .resolved
+                .main
+        };
+        let file = main(&[], &[("OS_CLOUD", "lab")]);
+        assert_eq!(file.username.as_deref(), Some("from-file"));
+        let os = main(&[], &[("OS_CLOUD", "lab"), ("OS_USERNAME", "from-env")]);
+        assert_eq!(os.username.as_deref(), Some("from-env"));
+        // What a layer does not say, the one below still does.
+        assert_eq!(os.region_name.as_deref(), Some("file-region"));
+        let flag = main(
+            &["--os-username", "from-flag"],
+            &[("OS_CLOUD", "lab"), ("OS_USERNAME", "from-env")],
+        );
+        assert_eq!(flag.username.as_deref(), Some("from-flag"));
+        // --os-cloud names the cloud over OS_CLOUD, and a cloud that is not there is an error
+        // that says where clouds.yaml was looked for.
+        let e = config(
+            &["--os-cloud", "elsewhere"],
+            &[("OS_CLOUD", "lab")],
+            dir.path(),
+            &files,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.starts_with("cloud `elsewhere` (for the main credentials) is not defined"),
+            "{e}"
+        );
+        assert!(e.contains(&dir.path().display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn the_release_comes_from_the_flag_then_the_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = suite();
+        let note = |list: &[&str]| config(list, &[], dir.path(), &files).map(|c| c.release_note);
+        assert_eq!(note(&[]).unwrap(), "");
+        assert_eq!(
+            note(&["--profile", "glance-2025.1"]).unwrap(),
+            ", Glance release 2025.1"
+        );
+        assert_eq!(
+            note(&["--profile", "glance-2025.1", "--glance-release", "2025.2"]).unwrap(),
+            ", Glance release 2025.2"
+        );
+        let e = note(&["--glance-release", "soon"]).unwrap_err();
+        assert!(e.starts_with("--glance-release: "), "{e}");
+        let e = note(&["--profile", "nope"]).unwrap_err();
+        assert!(
+            e.starts_with("no built-in profile `nope` (built in: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn options_that_cannot_go_together_are_refused_saying_which() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("clouds.yaml"),
+            "clouds:\n  other:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n",
+        )
+        .unwrap();
+        let files = suite();
+        let refused = |list: &[&str], vars: &[(&str, &str)]| {
+            config(list, vars, dir.path(), &files).err().unwrap()
+        };
+        assert!(refused(&["--token", "t0k3n"], &[KEYSTONE])
+            .starts_with("--token sends a token as is; with Keystone credentials"));
+        assert!(refused(&["--dynamic-personas"], &[])
+            .starts_with("--dynamic-personas makes personas through Keystone"));
+        assert!(refused(
+            &["--dynamic-personas", "--persona", "other=other"],
+            &[KEYSTONE]
+        )
+        .starts_with("--dynamic-personas makes the personas itself"));
+        assert_eq!(
+            refused(&[], &[("IMGCONF_PERSONA_OTHER", "other")]),
+            "--persona / IMGCONF_PERSONA_* need Keystone credentials (--auth keystone)"
+        );
+        assert_eq!(
+            refused(&["--persona", "owner=other"], &[]),
+            "`--persona owner=other`: expected NAME=CLOUD with NAME one of other, third, admin"
+        );
+    }
+
+    #[test]
+    fn target_options_are_judged_only_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = suite();
+        // `--list` needs no target: the configuration stands with target options it would refuse.
+        let target = |list: &[&str]| {
+            config(list, &[], dir.path(), &files)
+                .unwrap()
+                .target_options()
+                .map(|o| (o.http.connect_timeout, o.http.timeout, o.stores))
+        };
+        assert_eq!(
+            target(&["--timeout", "0"]).unwrap_err(),
+            "--timeout must be a positive number of seconds"
+        );
+        assert_eq!(
+            target(&["--connect-timeout", "NaN"]).unwrap_err(),
+            "--connect-timeout must be a positive number of seconds"
+        );
+        assert!(target(&["--reference-stores", "a,a"])
+            .unwrap_err()
+            .contains("given twice"));
+        assert_eq!(
+            target(&["--endpoint", "http://127.0.0.1:9", "--reference-stores", "a"]).unwrap_err(),
+            "--reference-stores configures the built-in reference server; it cannot go with --endpoint"
+        );
+        assert!(
+            target(&["--endpoint", "http://127.0.0.1:9", "--fault", "ok-as-201"])
+                .unwrap_err()
+                .starts_with("--fault switches the built-in reference server")
+        );
+        assert_eq!(
+            target(&["--web-download-sha512", "00"]).unwrap_err(),
+            "--web-download-sha512 goes with --web-download-url"
+        );
+        let (connect, whole, stores) =
+            target(&["--connect-timeout", "1.5", "--reference-stores", "one"]).unwrap();
+        assert_eq!(connect, Duration::from_millis(1500));
+        assert_eq!(whole, Duration::from_secs(30));
+        assert_eq!(stores, ["one"]);
+    }
+
+    #[test]
+    fn deciding_writes_nothing_and_the_report_config_masks_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = suite();
+        let reports = dir.path().join("reports");
+        let c = config(
+            &[
+                "--token",
+                "t0k3n-value",
+                "--report-dir",
+                &reports.display().to_string(),
+                "--run-id",
+                "r1",
+            ],
+            &[("OS_PASSWORD", "pa55word")],
+            dir.path(),
+            &files,
+        )
+        .unwrap();
+        assert!(!reports.exists());
+        assert_eq!(c.run_id, "r1");
+        let secrets = c.secrets();
+        assert!(secrets.contains(&"t0k3n-value".to_string()));
+        assert!(secrets.contains(&"pa55word".to_string()));
+        let effective = c.effective();
+        assert_eq!(effective["token"], "***");
+        assert_eq!(effective["auth"], "trusted-headers");
+        let text = format!("{effective:?}");
+        assert!(
+            !text.contains("t0k3n") && !text.contains("pa55word"),
+            "{text}"
+        );
+    }
+}
