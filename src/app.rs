@@ -203,6 +203,67 @@ fn sweep_personas(
     Ok(problems)
 }
 
+/// Images named after imgconf runs and what the runs' journals list, found on the target and
+/// (unless `--dry-run`) deleted; what could not be deleted, as problems.
+fn sweep_images(
+    args: &crate::cli::CleanupArgs,
+    runtime: &tokio::runtime::Runtime,
+    target: &Target,
+    headers: &[(String, String)],
+) -> Result<Vec<String>, String> {
+    let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
+    let found = runtime.block_on(crate::sweep::find(target, headers, &prefix))?;
+    // The journals find what a case renamed (or left nameless), by id.
+    let journal_files = if args.journal.is_empty() {
+        crate::journal::default_journals(std::path::Path::new("reports"))
+    } else {
+        args.journal.clone()
+    };
+    let journals = crate::journal::left(&journal_files, &args.endpoint, args.run_id.as_deref())?;
+    let verb = if args.dry_run {
+        "would delete"
+    } else {
+        "deleting"
+    };
+    for l in &found {
+        println!("{verb} image {} ({})", l.id, l.name);
+    }
+    let mut journal_count = 0;
+    for (path, e) in &journals {
+        if found.iter().any(|l| e.kind == "image" && l.id == e.id) {
+            continue;
+        }
+        journal_count += 1;
+        println!(
+            "{verb} {} {} (created by run {}, journal {})",
+            e.kind,
+            e.id,
+            e.run_id,
+            path.display()
+        );
+    }
+    if args.dry_run {
+        println!(
+            "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
+            found.len() + journal_count
+        );
+        return Ok(Vec::new());
+    }
+    let mut problems = runtime.block_on(crate::sweep::delete(target, headers, &found));
+    let (journaled, journal_problems) = runtime.block_on(crate::sweep::delete_journaled(
+        target, headers, &journals, &found,
+    ));
+    problems.extend(journal_problems);
+    for p in &problems {
+        Console.note(&format!("cleanup failed: {p}"));
+    }
+    println!(
+        "{} resource(s) deleted",
+        (found.len() + journaled).saturating_sub(problems.len())
+    );
+    Ok(problems)
+}
+
 /// `imgconf cleanup`: sweep leftovers of earlier runs.
 pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
     let result = (|| -> Result<bool, String> {
@@ -242,64 +303,10 @@ pub fn cleanup(args: crate::cli::CleanupArgs) -> ExitCode {
         }
         .transpose()?;
         let headers = identity(personas.as_ref(), acting, args.token.as_ref());
-        let runtime = &access.runtime;
-        let prefix = crate::sweep::Prefix::new(args.run_id.as_deref());
-        let found = runtime.block_on(crate::sweep::find(&target, &headers, &prefix))?;
-        // The journals find what a case renamed (or left nameless), by id.
-        let journal_files = if args.journal.is_empty() {
-            crate::journal::default_journals(std::path::Path::new("reports"))
-        } else {
-            args.journal.clone()
-        };
-        let journals =
-            crate::journal::left(&journal_files, &args.endpoint, args.run_id.as_deref())?;
-        let verb = if args.dry_run {
-            "would delete"
-        } else {
-            "deleting"
-        };
-        for l in &found {
-            println!("{verb} image {} ({})", l.id, l.name);
-        }
-        let mut journal_count = 0;
-        for (path, e) in &journals {
-            if found.iter().any(|l| e.kind == "image" && l.id == e.id) {
-                continue;
-            }
-            journal_count += 1;
-            println!(
-                "{verb} {} {} (created by run {}, journal {})",
-                e.kind,
-                e.id,
-                e.run_id,
-                path.display()
-            );
-        }
-        if args.dry_run {
-            println!(
-                "{} resource(s) left by imgconf runs; nothing deleted (--dry-run)",
-                found.len() + journal_count
-            );
-            if let Some(admin) = identity_admin {
-                sweep_personas(runtime, &admin, args.run_id.as_deref(), true)?;
-            }
-            return Ok(true);
-        }
-        let mut problems = runtime.block_on(crate::sweep::delete(&target, &headers, &found));
-        let (journaled, journal_problems) = runtime.block_on(crate::sweep::delete_journaled(
-            &target, &headers, &journals, &found,
-        ));
-        problems.extend(journal_problems);
-        for p in &problems {
-            eprintln!("imgconf: cleanup failed: {p}");
-        }
-        println!(
-            "{} resource(s) deleted",
-            (found.len() + journaled).saturating_sub(problems.len())
-        );
+        let mut problems = sweep_images(&args, &access.runtime, &target, &headers)?;
         if let Some(admin) = identity_admin {
             problems.extend(sweep_personas(
-                runtime,
+                &access.runtime,
                 &admin,
                 args.run_id.as_deref(),
                 args.dry_run,

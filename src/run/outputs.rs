@@ -6,6 +6,7 @@ use super::config::RunConfig;
 use super::environment::Environment;
 use crate::auth;
 use crate::cli::RunArgs;
+use crate::progress::Console;
 use crate::report;
 use crate::report::results::{RunMeta, RunReport};
 
@@ -143,14 +144,14 @@ pub fn finish(
                 f.write_all(redactor.scrub(&report::markdown::render(report)).as_bytes())
             });
         if let Err(e) = appended {
-            eprintln!("imgconf: cannot append to GITHUB_STEP_SUMMARY: {e}");
+            Console.note(&format!("cannot append to GITHUB_STEP_SUMMARY: {e}"));
         }
     }
     if !args.libtest.quiet {
         eprint!("{}", report::text::area_summary(report));
     }
     for w in &report.run.warnings {
-        eprintln!("imgconf: WARNING: {w}");
+        Console.warn(w);
     }
     let deviations = report::text::deviations(&report.cases);
     if !deviations.is_empty() {
@@ -183,9 +184,9 @@ pub fn finish(
         Some(j) => format!("; JUnit also at {}", j.display()),
         None => String::new(),
     };
-    eprintln!(
-        "imgconf: reports written to {} (junit.xml, results.json, report.html, summary.md){copy}",
+    Console.note(&format!(
+        "reports written to {} (junit.xml, results.json, report.html, summary.md){copy}",
         dir.display()
-    );
+    ));
     Ok(())
 }
