@@ -145,3 +145,102 @@ impl Plan {
 fn filtered_out(libtest: &libtest_mimic::Arguments, case: &Case) -> bool {
     libtest.is_filtered_out(&Trial::test(case.id.clone(), || Ok(())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::suite::Suite;
+    use clap::Parser;
+
+    /// The plan of `imgconf run ARGS` over the built-in suite, with `profile` applied.
+    fn planned(list: &[&str]) -> Result<(RunConfig, Option<Plan>), String> {
+        let cli = Cli::try_parse_from(["imgconf", "run"].iter().chain(list)).unwrap();
+        let Command::Run(args) = cli.command else {
+            unreachable!()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let env = crate::auth::Environment {
+            cwd: Some(dir.path().to_path_buf()),
+            home: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let mut suite = Suite::load(None, None).unwrap();
+        let config = RunConfig::from(*args, &env, &suite)?;
+        suite.apply_profile(&config.profile).unwrap();
+        let plan = Plan::make(&config, std::mem::take(&mut suite.cases), Console)?;
+        Ok((config, plan))
+    }
+
+    fn selected(list: &[&str]) -> usize {
+        planned(list).unwrap().1.unwrap().selected
+    }
+
+    #[test]
+    fn filters_and_partitions_select_and_an_empty_selection_says_what_emptied_it() {
+        let all = selected(&[]);
+        let tags = selected(&["tags::"]);
+        assert!(0 < tags && tags < all, "{tags} of {all}");
+        let halves = (
+            selected(&["--partition", "count:1/2"]),
+            selected(&["--partition", "count:2/2"]),
+        );
+        assert_eq!(halves.0 + halves.1, all);
+        assert!(halves.0.abs_diff(halves.1) <= 1, "{halves:?}");
+        let empty = |list: &[&str]| {
+            let (config, plan) = planned(list).unwrap();
+            plan.unwrap().require_some(&config).unwrap_err()
+        };
+        assert_eq!(
+            empty(&["no-such-case"]),
+            "the filter `no-such-case` matches no case (see `imgconf run --list`)"
+        );
+        assert_eq!(
+            empty(&["--skip", "::"]),
+            "--skip matches no case (see `imgconf run --list`)"
+        );
+        let (config, plan) = planned(&["tags::"]).unwrap();
+        assert!(plan.unwrap().require_some(&config).is_ok());
+        assert!(plan_err(&["--ignored"]).starts_with("--ignored selects the cases marked ignored"));
+    }
+
+    fn plan_err(list: &[&str]) -> String {
+        planned(list).err().unwrap()
+    }
+
+    #[test]
+    fn the_profile_excludes_cases_in_the_plan_with_its_reason() {
+        let (_, plan) = planned(&["--profile", "huawei-ims"]).unwrap();
+        let plan = plan.unwrap();
+        let members: Vec<&Planned> = plan
+            .cases
+            .iter()
+            .filter(|p| p.case.area == "members")
+            .collect();
+        assert!(!members.is_empty());
+        assert!(members.iter().all(|p| p.excluded.is_some()));
+        // Cases it names, in other areas, too; the rest stay in.
+        let excluded = plan.cases.iter().filter(|p| p.excluded.is_some()).count();
+        assert!(excluded > members.len(), "{excluded}");
+        assert!(plan.cases.iter().any(|p| p.excluded.is_none()));
+        let (_, strict) = planned(&[]).unwrap();
+        assert!(strict.unwrap().cases.iter().all(|p| p.excluded.is_none()));
+    }
+
+    #[test]
+    fn personas_the_selection_needs_and_the_run_lacks_are_counted() {
+        let (_, plan) = planned(&[]).unwrap();
+        let plan = plan.unwrap();
+        let line = plan.persona_shortfall(None).unwrap();
+        assert!(
+            line.contains("case(s) will be skipped for want of persona(s) "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("certify with Keystone credentials or trusted headers"),
+            "{line}"
+        );
+        let everyone = Personas::trusted_headers("r");
+        assert_eq!(plan.persona_shortfall(Some(&everyone)), None);
+    }
+}
