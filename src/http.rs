@@ -1,7 +1,9 @@
 //! Talking to the target: one client for the run, bounded reads, and a record of every exchange
-//! (what was sent, what came back) that failure messages and reports show.
+//! (what was sent, what came back) that failure messages and reports show. Who the requests
+//! come from is not this module's business: an [`Auth`] the run attaches supplies credentials
+//! and renews them.
 
-use crate::auth::keystone::TokenPool;
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -38,15 +40,36 @@ impl Default for HttpConfig {
     }
 }
 
+/// What authenticates the requests of a run, seen from the HTTP side: it may put fresher
+/// credentials into a request's headers before it is sent, and once after the target answered
+/// 401. How credentials are obtained, and what is said about it, is the implementation's
+/// business (the run's tokens are kept in `auth`).
+pub trait Auth: Send + Sync + std::fmt::Debug {
+    /// The headers to send in place of `headers` (a credential close to expiry replaced), or
+    /// `None` when they carry no credential this one manages: the request then goes as is, and
+    /// a 401 stands.
+    fn prepare<'a>(
+        &'a self,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Option<Vec<(String, String)>>>;
+
+    /// The target answered 401 to `headers` (as [`Auth::prepare`] gave them): headers with a
+    /// fresh credential to send the request once more with, or `None` to keep the 401.
+    fn renew<'a>(
+        &'a self,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Option<Vec<(String, String)>>>;
+}
+
 /// The endpoint and the client used for every request of a run.
 #[derive(Clone, Debug)]
 pub struct Target {
     base: String,
     client: reqwest::Client,
     config: HttpConfig,
-    /// Keystone tokens the run holds: a request carrying one is renewed once (close to expiry,
-    /// or answered 401) instead of failing for it.
-    tokens: Option<TokenPool>,
+    /// The run's credentials: a request carrying one is renewed once (close to expiry, or
+    /// answered 401) instead of failing for it.
+    auth: Option<std::sync::Arc<dyn Auth>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,13 +287,13 @@ impl Target {
             base: endpoint.trim_end_matches('/').to_string(),
             client,
             config,
-            tokens: None,
+            auth: None,
         })
     }
 
-    /// The same target, renewing the pool's tokens when needed.
-    pub fn with_tokens(mut self, tokens: TokenPool) -> Target {
-        self.tokens = Some(tokens).filter(|t| !t.is_empty());
+    /// The same target, its requests' credentials kept fresh by `auth`.
+    pub fn with_auth(mut self, auth: std::sync::Arc<dyn Auth>) -> Target {
+        self.auth = Some(auth);
         self
     }
 
@@ -308,45 +331,23 @@ impl Target {
         body: Option<Outgoing>,
         stream: bool,
     ) -> (SentRequest, Result<Received, TransportError>) {
-        let session = self.tokens.as_ref().and_then(|pool| {
-            let token = header_value(headers, "x-auth-token")?;
-            pool.session_for(token).cloned()
-        });
-        let Some(session) = session else {
+        let prepared = match &self.auth {
+            Some(auth) => auth.prepare(headers).await.map(|h| (auth, h)),
+            None => None,
+        };
+        let Some((auth, headers)) = prepared else {
             return self.send_once(method, url, headers, body, stream).await;
         };
-        let mut headers = headers.to_vec();
-        if session.near_expiry() {
-            let stale = header_value(&headers, "x-auth-token")
-                .unwrap_or_default()
-                .to_string();
-            if let Ok(t) = session.renew(&stale, "its token was close to expiry").await {
-                set_header(&mut headers, "x-auth-token", t);
-            }
-        }
         let first = self
             .send_once(method.clone(), url, &headers, body.clone(), stream)
             .await;
         if !matches!(&first.1, Ok(r) if r.status == 401) {
             return first;
         }
-        // Once: a token Keystone revoked or expired early gets one fresh replacement.
-        let stale = header_value(&headers, "x-auth-token")
-            .unwrap_or_default()
-            .to_string();
-        match session.renew(&stale, "the endpoint answered 401").await {
-            Ok(t) if t != stale => {
-                set_header(&mut headers, "x-auth-token", t);
-                self.send_once(method, url, &headers, body, stream).await
-            }
-            Ok(_) => first,
-            Err(e) => {
-                eprintln!(
-                    "imgconf: cannot renew the token of persona {}: {e}",
-                    session.label
-                );
-                first
-            }
+        // Once: a credential revoked or expired early gets one fresh replacement.
+        match auth.renew(&headers).await {
+            Some(fresh) => self.send_once(method, url, &fresh, body, stream).await,
+            None => first,
         }
     }
 
@@ -506,17 +507,19 @@ pub fn client(config: &HttpConfig) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
-fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The value of a header (the first of that name, in any case).
+pub fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
 }
 
-fn set_header(headers: &mut [(String, String)], name: &str, value: String) {
+/// Gives every header of that name (in any case) the value.
+pub fn set_header(headers: &mut [(String, String)], name: &str, value: &str) {
     for (n, v) in headers.iter_mut() {
         if n.eq_ignore_ascii_case(name) {
-            *v = value.clone();
+            *v = value.to_string();
         }
     }
 }
@@ -657,5 +660,123 @@ mod tests {
     fn evidence_is_bounded() {
         let big = vec![b'a'; EVIDENCE_BYTES + 10];
         assert!(evidence_text(&big).ends_with("[10 more bytes not shown]"));
+    }
+
+    /// An auth that manages the token `stale`: before sending it changes nothing, and after a
+    /// 401 it gives `fresh` (if any); it counts how often it was asked to renew.
+    #[derive(Debug)]
+    struct Renewing {
+        fresh: Option<&'static str>,
+        renewals: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Auth for Renewing {
+        fn prepare<'a>(
+            &'a self,
+            headers: &'a [(String, String)],
+        ) -> BoxFuture<'a, Option<Vec<(String, String)>>> {
+            let managed = header_value(headers, "x-auth-token") == Some("stale");
+            Box::pin(async move { managed.then(|| headers.to_vec()) })
+        }
+
+        fn renew<'a>(
+            &'a self,
+            headers: &'a [(String, String)],
+        ) -> BoxFuture<'a, Option<Vec<(String, String)>>> {
+            self.renewals
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                let fresh = self.fresh?;
+                let mut headers = headers.to_vec();
+                set_header(&mut headers, "X-Auth-Token", fresh);
+                Some(headers)
+            })
+        }
+    }
+
+    /// A loopback server that accepts only the token `good` and records the tokens it saw.
+    async fn guarded() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use axum::http::{HeaderMap, StatusCode};
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move |h: HeaderMap| {
+                let log = log.clone();
+                async move {
+                    let token = h
+                        .get("x-auth-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let ok = token == "good";
+                    log.lock().unwrap().push(token);
+                    if ok {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::UNAUTHORIZED
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (base, seen)
+    }
+
+    async fn get_as(
+        auth: Option<std::sync::Arc<Renewing>>,
+        token: &str,
+    ) -> (u16, Vec<String>, usize) {
+        let (base, seen) = guarded().await;
+        let mut target = Target::new(&base, HttpConfig::default()).unwrap();
+        if let Some(a) = &auth {
+            target = target.with_auth(a.clone());
+        }
+        let headers = vec![("X-Auth-Token".to_string(), token.to_string())];
+        let (sent, got) = target
+            .send(Method::GET, &target.url("/"), &headers, None)
+            .await;
+        assert!(
+            sent.headers.iter().all(|(_, v)| v == "***"),
+            "{:?}",
+            sent.headers
+        );
+        let renewals = auth.map_or(0, |a| a.renewals.load(std::sync::atomic::Ordering::SeqCst));
+        let seen = seen.lock().unwrap().clone();
+        (got.unwrap().status, seen, renewals)
+    }
+
+    fn renewing(fresh: Option<&'static str>) -> Option<std::sync::Arc<Renewing>> {
+        Some(std::sync::Arc::new(Renewing {
+            fresh,
+            renewals: Default::default(),
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_401_is_renewed_once_and_retried_once() {
+        let (status, seen, renewals) = get_as(renewing(Some("good")), "stale").await;
+        assert_eq!((status, renewals), (200, 1));
+        assert_eq!(seen, ["stale", "good"]);
+        // The fresh credential is refused too: that answer stands, without a second renewal.
+        let (status, seen, renewals) = get_as(renewing(Some("also-bad")), "stale").await;
+        assert_eq!((status, renewals), (401, 1));
+        assert_eq!(seen, ["stale", "also-bad"]);
+    }
+
+    #[tokio::test]
+    async fn a_401_stands_when_nothing_renews_it() {
+        // The auth cannot renew: one request.
+        let (status, seen, renewals) = get_as(renewing(None), "stale").await;
+        assert_eq!((status, seen.len(), renewals), (401, 1, 1));
+        // A credential the auth does not manage is sent as is and never renewed.
+        let (status, seen, renewals) = get_as(renewing(Some("good")), "foreign").await;
+        assert_eq!((status, renewals), (401, 0));
+        assert_eq!(seen, ["foreign"]);
+        // No auth at all.
+        let (status, seen, _) = get_as(None, "stale").await;
+        assert_eq!((status, seen.len()), (401, 1));
     }
 }

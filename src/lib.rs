@@ -3,6 +3,8 @@
 //! Data flows one way: case files ([`case`]) are parsed into a checked plan, [`runner`] executes
 //! each case over [`http`] and checks responses with [`expect`], results ([`outcome`]) are
 //! judged by the [`profile`] and written by [`report`]. [`reference`] is the built-in target.
+//! [`run`] puts `imgconf run` together as stages: configuration, plan, environment, execution,
+//! verdict ([`verdict`]), reports.
 
 pub mod apiroot;
 pub mod app;
@@ -27,6 +29,7 @@ pub mod progress;
 pub mod reference;
 pub mod references;
 pub mod report;
+pub mod run;
 pub mod runner;
 pub mod schema;
 pub mod select;

@@ -11,6 +11,27 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The run's own lines on the console: `imgconf: …` on stderr, apart from libtest's case lines
+/// on stdout. While the progress line is drawn, stderr goes through its relay, which keeps
+/// these lines off it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Console;
+
+impl Console {
+    pub fn note(&self, text: &str) {
+        eprintln!("imgconf: {text}");
+    }
+
+    pub fn warn(&self, text: &str) {
+        eprintln!("imgconf: WARNING: {text}");
+    }
+
+    /// Notices of the auth code (a token renewed while the run goes on), as console lines.
+    pub fn notify(self) -> crate::auth::Notify {
+        Arc::new(move |text: &str| self.note(text))
+    }
+}
+
 #[derive(Default)]
 struct Counts {
     done: AtomicUsize,

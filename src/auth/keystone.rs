@@ -460,12 +460,12 @@ impl Session {
     }
 
     /// A new token in place of `stale`, unless another request already renewed it (then the
-    /// current one). `why` goes to the console.
-    pub async fn renew(&self, stale: &str, why: &str) -> Result<String, AuthError> {
+    /// current one).
+    pub async fn renew(&self, stale: &str) -> Result<Renewed, AuthError> {
         let _one_at_a_time = self.renewing.lock().await;
         let now = self.token();
         if now != stale {
-            return Ok(now);
+            return Ok(Renewed::Already(now));
         }
         let fresh = issue(&self.client, &self.request).await?;
         let token = fresh.token.clone();
@@ -477,23 +477,41 @@ impl Session {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(old.token);
         }
-        eprintln!(
-            "imgconf: renewed the Keystone token of persona {} ({why})",
-            self.label
-        );
-        Ok(token)
+        Ok(Renewed::Fresh(token))
     }
 }
 
-/// The sessions of a run, looked up by the token a request carries.
-#[derive(Clone, Default)]
+/// What [`Session::renew`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Renewed {
+    /// Keystone issued this token just now, in place of the stale one.
+    Fresh(String),
+    /// Another request renewed the token first: this is the current one.
+    Already(String),
+}
+
+impl Renewed {
+    pub fn token(&self) -> &str {
+        match self {
+            Renewed::Fresh(t) | Renewed::Already(t) => t,
+        }
+    }
+}
+
+/// The sessions of a run, looked up by the token a request carries: the run's [`Auth`] for the
+/// HTTP layer. What renewal does is said through `notify` (a line for the run's console; never
+/// a token).
+///
+/// [`Auth`]: crate::http::Auth
+#[derive(Clone)]
 pub struct TokenPool {
     sessions: Vec<std::sync::Arc<Session>>,
+    notify: super::Notify,
 }
 
 impl TokenPool {
-    pub fn new(sessions: Vec<std::sync::Arc<Session>>) -> TokenPool {
-        TokenPool { sessions }
+    pub fn new(sessions: Vec<std::sync::Arc<Session>>, notify: super::Notify) -> TokenPool {
+        TokenPool { sessions, notify }
     }
 
     pub fn session_for(&self, token: &str) -> Option<&std::sync::Arc<Session>> {
@@ -502,6 +520,86 @@ impl TokenPool {
 
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
+    }
+
+    /// The session `headers`' token belongs to, and that token.
+    fn holder<'a>(
+        &self,
+        headers: &'a [(String, String)],
+    ) -> Option<(std::sync::Arc<Session>, &'a str)> {
+        let token = crate::http::header_value(headers, TOKEN_HEADER)?;
+        Some((self.session_for(token)?.clone(), token))
+    }
+
+    /// `session`'s token renewed in place of `stale`, said on the console when Keystone was
+    /// asked; `why` says what made it necessary.
+    async fn renewed(
+        &self,
+        session: &Session,
+        stale: &str,
+        why: &str,
+    ) -> Result<Renewed, AuthError> {
+        let r = session.renew(stale).await?;
+        if let Renewed::Fresh(_) = r {
+            (self.notify)(&format!(
+                "renewed the Keystone token of persona {} ({why})",
+                session.label
+            ));
+        }
+        Ok(r)
+    }
+}
+
+/// The header a Keystone token travels in.
+const TOKEN_HEADER: &str = "x-auth-token";
+
+impl crate::http::Auth for TokenPool {
+    fn prepare<'a>(
+        &'a self,
+        headers: &'a [(String, String)],
+    ) -> futures_util::future::BoxFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let (session, token) = self.holder(headers)?;
+            let mut headers = headers.to_vec();
+            if session.near_expiry() {
+                // A failure here is not the request's: it goes with the old token, and a 401
+                // gets its own attempt (which says why it failed).
+                if let Ok(r) = self
+                    .renewed(&session, token, "its token was close to expiry")
+                    .await
+                {
+                    crate::http::set_header(&mut headers, TOKEN_HEADER, r.token());
+                }
+            }
+            Some(headers)
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        headers: &'a [(String, String)],
+    ) -> futures_util::future::BoxFuture<'a, Option<Vec<(String, String)>>> {
+        Box::pin(async move {
+            let (session, stale) = self.holder(headers)?;
+            match self
+                .renewed(&session, stale, "the endpoint answered 401")
+                .await
+            {
+                Ok(r) if r.token() != stale => {
+                    let mut headers = headers.to_vec();
+                    crate::http::set_header(&mut headers, TOKEN_HEADER, r.token());
+                    Some(headers)
+                }
+                Ok(_) => None,
+                Err(e) => {
+                    (self.notify)(&format!(
+                        "cannot renew the token of persona {}: {e}",
+                        session.label
+                    ));
+                    None
+                }
+            }
+        })
     }
 }
 

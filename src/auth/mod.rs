@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Where the auth code says what it did while a run goes on (a token renewed, a renewal that
+/// failed): one line of text, never a secret, for the run's console.
+pub type Notify = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Why authentication could not be set up or a token could not be obtained. Messages name the
 /// source and the identity, never a secret.
 #[derive(Debug, thiserror::Error)]
