@@ -11,6 +11,7 @@ fn main() {
         ("fixtures/schemas", "json"),
         ("profiles", "yaml"),
         ("catalogue", "yaml"),
+        ("templates", "yaml"),
     ] {
         let abs = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", abs.display());
