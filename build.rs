@@ -1,4 +1,5 @@
-//! Embeds `cases/`, `fixtures/schemas/` and `profiles/` so the binary certifies without a checkout.
+//! Embeds `cases/` (and its step templates, `cases/templates/`), `fixtures/schemas/` and
+//! `profiles/` so the binary certifies without a checkout.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -11,6 +12,7 @@ fn main() {
         ("fixtures/schemas", "json"),
         ("profiles", "yaml"),
         ("catalogue", "yaml"),
+        ("cases/templates", "yaml"),
     ] {
         let abs = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", abs.display());

@@ -38,6 +38,14 @@ pub fn builtin(dir: &str, ext: &str) -> Vec<SourceFile> {
         .collect()
 }
 
+/// The text of one built-in file (`cases/templates/steps.yaml`).
+pub fn builtin_text(path: &str) -> Option<&'static str> {
+    embedded::FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
+}
+
 /// Files in `dir` with extension `ext`, sorted by name.
 pub fn from_dir(dir: &Path, ext: &str) -> Result<Vec<SourceFile>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

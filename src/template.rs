@@ -3,6 +3,8 @@
 //! Templates are parsed once at load time so that unknown variables are caught before any request
 //! is sent. A string that is exactly one `{{name}}` takes the variable's JSON value as is (so a
 //! captured list or number keeps its type); anywhere else the value is spliced in as text.
+//! `{{$repeat(TEXT, N)}}` is text written out when the template is parsed (a 255-character tag
+//! without typing it), so it is a literal by the time anything runs.
 
 use crate::persona::{Persona, Personas};
 use indexmap::IndexMap;
@@ -63,21 +65,29 @@ impl Template {
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
             if open > 0 {
-                parts.push(Part::Text(rest[..open].to_string()));
+                push_text(&mut parts, &rest[..open]);
             }
             let after = &rest[open + 2..];
             let close = after
                 .find("}}")
                 .ok_or_else(|| format!("`{{{{` without `}}}}` in {text:?}"))?;
             let name = after[..close].trim();
-            if let Some(b) = name.strip_prefix('$') {
+            if let Some(args) = name
+                .strip_prefix("$repeat(")
+                .and_then(|a| a.strip_suffix(')'))
+            {
+                push_text(&mut parts, &repeat(args)?);
+            } else if let Some(b) = name.strip_prefix('$') {
                 let builtin = Builtin::ALL
                     .iter()
                     .find(|(n, _)| &n[1..] == b)
                     .map(|(_, v)| *v)
                     .ok_or_else(|| {
                         let known: Vec<_> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
-                        format!("unknown built-in `{name}` (known: {})", known.join(", "))
+                        format!(
+                            "unknown built-in `{name}` (known: {}, $repeat(TEXT, N))",
+                            known.join(", ")
+                        )
                     })?;
                 parts.push(Part::Builtin(builtin));
             } else if is_identifier(name) {
@@ -88,9 +98,19 @@ impl Template {
             rest = &after[close + 2..];
         }
         if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
+            push_text(&mut parts, rest);
         }
         Ok(Template { parts })
+    }
+
+    /// The text of a template with no variables or built-ins left once parsed (a `$repeat` is
+    /// expanded when parsed), which is a literal string.
+    pub fn as_literal(&self) -> Option<String> {
+        match self.parts.as_slice() {
+            [] => Some(String::new()),
+            [Part::Text(t)] => Some(t.clone()),
+            _ => None,
+        }
     }
 
     /// Personas whose project ids this template uses.
@@ -130,6 +150,31 @@ impl Template {
     }
 }
 
+/// Longest text `$repeat` makes: a tag or name limit is 255, a property value's 65535.
+pub const MAX_REPEAT: usize = 65_536;
+
+/// Appends text, joined with text just before it: a template's text is one part however it
+/// was written.
+fn push_text(parts: &mut Vec<Part>, text: &str) {
+    match parts.last_mut() {
+        Some(Part::Text(t)) => t.push_str(text),
+        _ => parts.push(Part::Text(text.to_string())),
+    }
+}
+
+/// `$repeat(TEXT, N)`: TEXT (everything before the last comma, trimmed) written N times.
+fn repeat(args: &str) -> Result<String, String> {
+    let usage =
+        || format!("`$repeat({args})`: write `$repeat(TEXT, N)` with N from 1 to {MAX_REPEAT}");
+    let (text, count) = args.rsplit_once(',').ok_or_else(usage)?;
+    let text = text.trim();
+    let count: usize = count.trim().parse().map_err(|_| usage())?;
+    if text.is_empty() || !(1..=MAX_REPEAT).contains(&count) || text.len() * count > MAX_REPEAT {
+        return Err(usage());
+    }
+    Ok(text.repeat(count))
+}
+
 fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -148,7 +193,13 @@ pub enum JsonTemplate {
 impl JsonTemplate {
     pub fn parse(value: &Value) -> Result<JsonTemplate, String> {
         Ok(match value {
-            Value::String(s) if s.contains("{{") => JsonTemplate::String(Template::parse(s)?),
+            Value::String(s) if s.contains("{{") => {
+                let t = Template::parse(s)?;
+                match t.as_literal() {
+                    Some(text) => JsonTemplate::Literal(Value::String(text)),
+                    None => JsonTemplate::String(t),
+                }
+            }
             Value::Array(items) => {
                 JsonTemplate::Array(items.iter().map(Self::parse).collect::<Result<_, _>>()?)
             }
@@ -354,6 +405,34 @@ mod tests {
         assert!(Template::parse("{{a b}}")
             .unwrap_err()
             .contains("not a variable name"));
+    }
+
+    #[test]
+    fn repeat_writes_its_text_n_times_when_parsed() {
+        let t = Template::parse("/v2/images/{{id}}/tags/{{$repeat(t, 3)}}x").unwrap();
+        assert_eq!(t, Template::parse("/v2/images/{{id}}/tags/tttx").unwrap());
+        let j = JsonTemplate::parse(&json!("{{ $repeat(ab, 2) }}")).unwrap();
+        assert_eq!(j, JsonTemplate::Literal(json!("abab")));
+        assert_eq!(
+            Template::parse("{{$repeat(t, 255)}}")
+                .unwrap()
+                .render(&env())
+                .unwrap(),
+            json!("t".repeat(255))
+        );
+        for bad in [
+            "{{$repeat(t)}}",
+            "{{$repeat(t, 0)}}",
+            "{{$repeat(t, x)}}",
+            "{{$repeat(, 2)}}",
+            "{{$repeat(tt, 40000)}}",
+        ] {
+            let e = Template::parse(bad).unwrap_err();
+            assert!(
+                e.contains("write `$repeat(TEXT, N)` with N from 1 to 65536"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -233,8 +233,9 @@ fn json_and_raw_body_together_are_refused() {
         "      - request: {method: POST, path: /, json: {}, body: x}\n",
     ));
     assert!(
-        e.message
-            .contains("give one of `json`, `body`, `generate` or `disk_image`, not several"),
+        e.message.contains(
+            "give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several"
+        ),
         "{e}"
     );
 }
@@ -372,4 +373,219 @@ fn wait_past_goes_with_a_request() {
         (9, "cases[0].steps[0].wait_past"),
         "{e}"
     );
+}
+
+/// The plans of two spellings of one case file, as `plan::dump` shows them.
+fn same_plan(short: &str, long: &str) {
+    let plan = |text: &str| {
+        let cases = load(
+            &[SourceFile::new("cases/t.yaml", text.to_string())],
+            &schemas(),
+        )
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+        imgconf::case::plan::dump(&cases)
+    };
+    assert_eq!(plan(short), plan(long));
+}
+
+#[test]
+fn a_template_step_is_the_steps_it_stands_for() {
+    same_plan(
+        &case_with_step(
+            "      - {use: create-image, with: {into: id, as: other, visibility: shared, tags: [a]}}\n      - {use: upload, times: 2, with: {data: \"x\\n\", image: \"{{id}}\", to: stage}}\n",
+        ),
+        &case_with_step(concat!(
+            "      - as: other\n",
+            "        request: {method: POST, path: /v2/images, json: {name: \"{{$name}}\", visibility: shared, tags: [a]}}\n",
+            "        capture: {id: body.id}\n",
+            "        expect: {status: 201}\n",
+            "      - &up\n",
+            "        request:\n",
+            "          method: PUT\n",
+            "          path: \"/v2/images/{{id}}/stage\"\n",
+            "          headers: {Content-Type: application/octet-stream}\n",
+            "          body: \"x\\n\"\n",
+            "        expect: {status: 204}\n",
+            "      - *up\n",
+        )),
+    );
+    // Optional parameters left out leave their entries out; `into: ~` captures nothing.
+    same_plan(
+        &case_with_step("      - {use: create-image, with: {into: ~, name: n}}\n"),
+        &case_with_step(
+            "      - request: {method: POST, path: /v2/images, json: {name: n}}\n        expect: {status: 201}\n",
+        ),
+    );
+}
+
+#[test]
+fn a_patch_body_is_json_sent_with_the_json_patch_media_type() {
+    same_plan(
+        &case_with_step(
+            "      - request: {method: PATCH, path: /v2/images/x, headers: {X-A: b}, patch: [{op: remove, path: /a}]}\n",
+        ),
+        &case_with_step(
+            "      - request: {method: PATCH, path: /v2/images/x, headers: {X-A: b, Content-Type: application/openstack-images-v2.1-json-patch}, json: [{op: remove, path: /a}]}\n",
+        ),
+    );
+}
+
+#[test]
+fn repeat_writes_a_long_literal() {
+    same_plan(
+        &case_with_step(
+            "      - request: {method: PUT, path: \"/t/{{$repeat(t, 5)}}\", json: {a: \"{{$repeat(ab, 3)}}\"}}\n",
+        ),
+        &case_with_step(
+            "      - request: {method: PUT, path: /t/ttttt, json: {a: ababab}}\n",
+        ),
+    );
+}
+
+const TWO_CASES: &str = "  - name: a\n    proves: p\n    spec: {section: s}\n    steps: [{request: {method: GET, path: /}}]\n  - name: b\n    proves: p\n    since: \"2.1\"\n    requires: []\n    spec: {section: s}\n    steps: [{request: {method: GET, path: /}}]\n  - name: c\n    proves: p\n    since: ~\n    spec: {section: s}\n    steps: [{request: {method: GET, path: /}}]\n";
+
+#[test]
+fn file_defaults_apply_to_cases_that_do_not_say_otherwise() {
+    let text = format!(
+        "area: tags\ntitle: Tags\ndocument: doc\ndefaults: {{since: \"2.5\", requires: [cache]}}\ncases:\n{TWO_CASES}"
+    );
+    let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
+    let got: Vec<(Option<String>, Vec<String>)> = cases
+        .iter()
+        .map(|c| (c.since.map(|v| v.to_string()), c.requires.clone()))
+        .collect();
+    let cache = vec!["cache".to_string()];
+    assert_eq!(
+        got,
+        [
+            (Some("2.5".into()), cache.clone()),
+            (Some("2.1".into()), vec![]),
+            (None, cache)
+        ]
+    );
+}
+
+/// The one problem of a case whose single step is `step`, as `file:line:column: field: message`.
+fn step_problem(step: &str) -> String {
+    one_error(&case_with_step(step)).to_string()
+}
+
+#[test]
+fn template_problems_name_the_field_and_line_written() {
+    let cases = [
+        (
+            "      - use: create-imag\n",
+            "cases/t.yaml:9:9: cases[0].steps[0].use: no template `create-imag` (templates: create-image,",
+        ),
+        (
+            "      - use: upload\n",
+            "cases/t.yaml:9:9: cases[0].steps[0].use: template `upload` needs the parameter `data` (`with: {data: …}`)",
+        ),
+        (
+            "      - {use: upload, with: {data: x, colour: red}}\n",
+            "cases/t.yaml:9:39: cases[0].steps[0].with.colour: template `upload` has no parameter `colour` (parameters: data, image, to, capture, as, title)",
+        ),
+        (
+            "      - use: create-image\n        expect: {status: 201}\n",
+            "cases/t.yaml:10:9: cases[0].steps[0].expect: a step that uses a template has only `use`, `with` and `times`; `expect` goes in `with` if the template takes it",
+        ),
+        (
+            "      - request: {method: GET, path: /}\n        with: {a: 1}\n",
+            "cases/t.yaml:10:9: cases[0].steps[0].with: `with` gives a template's parameters; this step has no `use`",
+        ),
+        (
+            "      - {use: create-image, times: 1}\n",
+            "cases/t.yaml:9:29: cases[0].steps[0].times: `times` sends the step 2 to 64 times in a row",
+        ),
+        (
+            "      - {use: upload, with: {data: x, image: [1]}}\n",
+            "cases/t.yaml:9:39: cases[0].steps[0].with.image: `image` is written into text, so it is a single value",
+        ),
+        (
+            "      - {use: create-image, with: {fields: [1]}}\n",
+            "cases/t.yaml:9:36: cases[0].steps[0].with.fields: `fields` is a mapping",
+        ),
+        (
+            "      - {use: create-image, with: {fields: {name: x}}}\n",
+            "cases/t.yaml:9:29: cases[0].steps[0].with.name: `name` is given twice once the template is filled in",
+        ),
+        (
+            "      - {use: create-image, with: x}\n",
+            "cases/t.yaml:9:29: cases[0].steps[0].with: `with` is a mapping of parameter names to values",
+        ),
+    ];
+    expect_problems(&cases);
+}
+
+/// Every step's one problem starts as wanted; all mismatches are shown together.
+fn expect_problems(cases: &[(&str, &str)]) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .map(|(step, want)| (step, want, step_problem(step)))
+        .filter(|(_, want, got)| !got.starts_with(*want))
+        .map(|(step, want, got)| format!("{step}  got: {got}\n want: {want}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_problem_inside_a_template_points_at_the_value_or_the_use() {
+    // A parameter's value keeps its own position; what the template adds is at the `use`.
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n      - {use: create-image, with: {as: nobody}}\n",
+    ));
+    assert_eq!((e.line, e.column), (10, 40), "{e}");
+    assert!(e.message.contains("`nobody` is not a persona"), "{e}");
+    let e = one_error(&case_with_step(
+        "      - {use: show-image, with: {image: \"{{nope}}\"}}\n",
+    ));
+    assert_eq!(
+        (e.line, e.field.as_str()),
+        (9, "cases[0].steps[0].request.path"),
+        "{e}"
+    );
+    assert!(e.message.contains("unknown variable `nope`"), "{e}");
+}
+
+#[test]
+fn patch_problems_name_their_field() {
+    expect_problems(&[
+        (
+            "      - request: {method: PATCH, path: /, patch: [], json: []}\n",
+            "cases/t.yaml:9:9: cases[0].steps[0].request.body: give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several",
+        ),
+        (
+            "      - request: {method: PATCH, path: /, patch: {op: add}}\n",
+            "cases/t.yaml:9:43: cases[0].steps[0].request.patch: a JSON Patch is a list of operations",
+        ),
+        (
+            "      - request: {method: PATCH, path: /, headers: {content-type: a/b}, patch: []}\n",
+            "cases/t.yaml:9:53: cases[0].steps[0].request.headers.content-type: `patch` sends Content-Type application/openstack-images-v2.1-json-patch; give `json` to send another",
+        ),
+        (
+            "      - request: {method: PUT, path: \"/{{$repeat(t, 0)}}\"}\n",
+            "cases/t.yaml:9:32: cases[0].steps[0].request.path: `$repeat(t, 0)`: write `$repeat(TEXT, N)` with N from 1 to 65536",
+        ),
+    ]);
+}
+
+#[test]
+fn default_problems_are_located_in_the_defaults() {
+    let head = |defaults: &str| {
+        format!("area: tags\ntitle: Tags\ndocument: doc\ndefaults: {defaults}\ncases:\n{TWO_CASES}")
+    };
+    let e = one_error(&head("{since: two}"));
+    assert_eq!(
+        e.to_string(),
+        "cases/t.yaml:4:12: defaults.since: `two` is not a version like 2.5"
+    );
+    let e = one_error(&head("{sincee: \"2.5\"}"));
+    assert_eq!((e.line, e.field.as_str()), (4, "defaults"), "{e}");
+    assert!(
+        e.message
+            .starts_with("unknown field `sincee`, expected `since` or `requires`"),
+        "{e}"
+    );
+    let e = one_error(&head("{requires: [Cache]}"));
+    assert_eq!(e.field, "defaults.requires[0]", "{e}");
 }

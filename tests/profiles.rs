@@ -333,7 +333,7 @@ fn a_deviation_excuses_only_the_findings_it_names() {
     let c = &r.cases[0];
     assert_eq!(c.verdict, Verdict::Fail, "{text}");
     assert!(
-        c.reason.starts_with(r#"step 1 (line 102): body.stores[*]["read-only"][0]: expected true, got "true""#)
+        c.reason.starts_with(r#"step 1 (line 85): body.stores[*]["read-only"][0]: expected true, got "true""#)
             && c.reason.contains("not excused by the deviation `stores-default-as-string` declares here (2 other finding(s) are)"),
         "{}",
         c.reason

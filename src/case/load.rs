@@ -1,6 +1,7 @@
 //! Case files → checked plan. Every problem is reported with its file, line and field before
 //! anything is sent to a target.
 
+use super::expand::{self, Templates};
 use super::model::{self, CaseFile};
 use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Persona, Request, Step};
 use crate::schema::SchemaSet;
@@ -33,6 +34,8 @@ impl fmt::Display for LoadError {
 }
 
 const DEFAULT_MAX_PAGES: u32 = 100;
+/// What a `patch:` body is sent as: the media type the Images API asks of a PATCH.
+pub const PATCH_MEDIA_TYPE: &str = "application/openstack-images-v2.1-json-patch";
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// One file's cases, or all its problems.
@@ -97,12 +100,18 @@ pub fn load(files: &[SourceFile], schemas: &SchemaSet) -> Result<Vec<Case>, Vec<
         cases.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(cases)
     } else {
+        // A problem in the built-in templates comes back from every file: say it once.
+        let mut said = HashSet::new();
+        errors.retain(|e| said.insert(e.to_string()));
         Err(errors)
     }
 }
 
 fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<LoadError>> {
     let tree = yaml::parse(&file.text).map_err(|e| vec![LoadError::from_yaml(file, e)])?;
+    let templates = Templates::builtin().map_err(<[LoadError]>::to_vec)?;
+    let expanded = expand::expand(&file.path, &tree, templates)?;
+    let tree = expanded.unwrap_or(tree);
     let parsed: CaseFile =
         yaml::from_node(&tree).map_err(|e| vec![LoadError::from_yaml(file, e)])?;
     let mut ctx = Ctx {
@@ -211,18 +220,30 @@ impl Ctx<'_> {
         if def.steps.is_empty() {
             self.error(&format!("{at}.steps"), "a case needs at least one step");
         }
-        let since = def.since.as_deref().and_then(|s| {
+        // A case's own value, or the file's default (whose problems are the default's).
+        let (since_at, since) = match (&def.since, &file.defaults.since) {
+            (Some(s), _) => (format!("{at}.since"), s.as_ref()),
+            (None, d) => ("defaults.since".to_string(), d.as_ref()),
+        };
+        let since = since.and_then(|s| {
             s.parse::<ApiVersion>()
-                .map_err(|e| self.error(&format!("{at}.since"), &e))
+                .map_err(|e| self.error(&since_at, &e))
                 .ok()
         });
-        for (i, r) in def.requires.iter().enumerate() {
+        let (requires_at, requires) = match (&def.requires, &file.defaults.requires) {
+            (Some(r), _) => (format!("{at}.requires"), r.clone()),
+            (None, d) => (
+                "defaults.requires".to_string(),
+                d.clone().unwrap_or_default(),
+            ),
+        };
+        for (i, r) in requires.iter().enumerate() {
             let ok = !r.is_empty()
                 && r.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-:._".contains(c));
             if !ok {
                 self.error(
-                    &format!("{at}.requires[{i}]"),
+                    &format!("{requires_at}[{i}]"),
                     "a feature name is lower-case letters, digits and `-:._`",
                 );
             }
@@ -261,7 +282,7 @@ impl Ctx<'_> {
                 .unwrap_or_else(|| file.document.clone()),
             section: def.spec.section.clone(),
             since,
-            requires: def.requires.clone(),
+            requires,
             personas: std::mem::take(&mut self.personas),
             vars,
             steps,
@@ -492,13 +513,14 @@ impl Ctx<'_> {
             }
         }
         let bodies = usize::from(r.json.is_some())
+            + usize::from(r.patch.is_some())
             + usize::from(r.body.is_some())
             + usize::from(r.generate.is_some())
             + usize::from(r.disk_image.is_some());
         let body = if bodies > 1 {
             self.error(
                 &format!("{at}.body"),
-                "give one of `json`, `body`, `generate` or `disk_image`, not several",
+                "give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several",
             );
             None
         } else if let Some(d) = &r.disk_image {
@@ -516,6 +538,8 @@ impl Ctx<'_> {
             }
         } else if let Some(j) = &r.json {
             self.json(&format!("{at}.json"), j, defined).map(Body::Json)
+        } else if let Some(p) = &r.patch {
+            self.patch(&mut headers, p, at, defined)
         } else if let Some(b) = &r.body {
             self.template(&format!("{at}.body"), b, defined)
                 .map(Body::Raw)
@@ -532,6 +556,41 @@ impl Ctx<'_> {
             headers,
             body,
         })
+    }
+
+    /// A `patch:` body: a list of operations, sent with the json-patch media type, which the
+    /// step may not also set itself.
+    fn patch(
+        &mut self,
+        headers: &mut Vec<(String, Template)>,
+        ops: &serde_json::Value,
+        at: &str,
+        defined: &HashSet<String>,
+    ) -> Option<Body> {
+        let field = format!("{at}.patch");
+        if !ops.is_array() {
+            self.error(
+                &field,
+                "a JSON Patch is a list of operations (`[{op: replace, path: /name, value: x}]`)",
+            );
+            return None;
+        }
+        if let Some((name, _)) = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            self.error(
+                &format!("{at}.headers.{name}"),
+                &format!(
+                    "`patch` sends Content-Type {PATCH_MEDIA_TYPE}; give `json` to send another"
+                ),
+            );
+            return None;
+        }
+        let body = self.json(&field, ops, defined)?;
+        let media = Template::parse(PATCH_MEDIA_TYPE).expect("a media type is plain text");
+        headers.push(("Content-Type".to_string(), media));
+        Some(Body::Json(body))
     }
 
     fn expect(

@@ -18,7 +18,22 @@ pub struct CaseFile {
     pub title: String,
     /// The document this area follows by default; a case may name another.
     pub document: String,
+    /// What every case of the file has unless it says otherwise.
+    #[serde(default)]
+    pub defaults: Defaults,
     pub cases: Vec<CaseDef>,
+}
+
+/// File-level values of case fields; a case that gives the field replaces the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// `since` of every case that has none.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// `requires` of every case that has none (a case's own list replaces it whole).
+    #[serde(default)]
+    pub requires: Option<Vec<String>>,
 }
 
 /// One behaviour and the steps that prove it.
@@ -34,13 +49,14 @@ pub struct CaseDef {
     pub behaviours: Vec<String>,
     /// Where the behaviour is documented.
     pub spec: SpecRef,
-    /// Lowest Images API version that has the behaviour (`"2.5"`).
-    #[serde(default)]
-    pub since: Option<String>,
+    /// Lowest Images API version that has the behaviour (`"2.5"`); absent, the file's default;
+    /// `~`, none even where the file has a default (`Some(None)`).
+    #[serde(default, deserialize_with = "given")]
+    pub since: Option<Option<String>>,
     /// Optional features the case needs (`import:glance-direct`, `multistore`); without them it is
     /// skipped with that reason.
     #[serde(default)]
-    pub requires: Vec<String>,
+    pub requires: Option<Vec<String>>,
     /// Variables evaluated once, in order, when the case starts.
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
@@ -117,6 +133,10 @@ pub struct RequestDef {
     /// JSON body (templated); `Content-Type: application/json` unless a header says otherwise.
     #[serde(default)]
     pub json: Option<Value>,
+    /// A JSON Patch (a list of operations, templated), sent with the Images API's json-patch
+    /// media type as `Content-Type`.
+    #[serde(default)]
+    pub patch: Option<Value>,
     /// Raw text body, sent as is (templated).
     #[serde(default)]
     pub body: Option<String>,
@@ -233,6 +253,13 @@ impl<'de> Deserialize<'de> for StatusDef {
 /// `Option<Value>` would read it as no condition at all.
 fn explicit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// A field that may be given as null: absent is `None`, `~` is `Some(None)`.
+fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Conditions on one JSON value; every one given must hold.

@@ -232,6 +232,24 @@ impl fmt::Display for Pattern {
     }
 }
 
+/// Every case's plan in one canonical text: the `Debug` form of each case with the positions
+/// (case and step lines) left out, so two spellings of the same cases compare equal. Case-file
+/// format changes are checked with it (`cargo run --release --example plan-dump`).
+pub fn dump(cases: &[Case]) -> String {
+    let mut out = String::new();
+    for case in cases {
+        let mut case = case.clone();
+        case.line = 0;
+        let mut steps: Vec<&mut Step> = case.steps.iter_mut().collect();
+        while let Some(step) = steps.pop() {
+            step.line = 0;
+            steps.extend(step.alongside.as_deref_mut());
+        }
+        out.push_str(&format!("{case:#?}\n"));
+    }
+    out
+}
+
 /// The kinds of check a case states (its steps' and their `alongside` requests'), as findings
 /// name them: what `imgconf faults` weighs against the kinds some fault makes fail.
 impl Case {
