@@ -1,7 +1,7 @@
 //! Running one case against the target: render each step, send it, check the response, capture
 //! variables, follow pagination links, and always delete what the case created.
 
-use crate::case::plan::{Body, Request, Step};
+use crate::case::plan::{Body, Creates, Request, Step};
 use crate::case::{ApiVersion, Case};
 use crate::cleanup::{Kind, Tracker};
 use crate::expect::{Check, Checker, Finding, Subject};
@@ -293,7 +293,6 @@ async fn run_step(
             case,
             side,
             env,
-            &side_request.method,
             &url,
             &headers,
             sent_digest.as_ref(),
@@ -417,7 +416,6 @@ async fn run_one_step(
             case,
             step,
             env,
-            &method,
             &url,
             &headers,
             sent_digest.as_ref(),
@@ -517,14 +515,13 @@ fn judge(
     case: &Case,
     step: &Step,
     env: &mut Env,
-    method: &reqwest::Method,
     url: &str,
     headers: &[(String, String)],
     sent: Option<&crate::http::Digest>,
     received: &Received,
 ) -> (Vec<Finding>, Result<Value, String>) {
     let body = parse_json(received);
-    note_created(ctx, case, method, url, received, &body, headers);
+    note_created(ctx, case, step.creates, url, received, &body, headers);
     let subject = subject(received, &body, sent);
     // Captures come first so checks can use them; their problems are listed after the checks'.
     let capture_problems = capture(ctx, env, &step.capture, false, &subject);
@@ -587,7 +584,6 @@ async fn run_parallel(
             case,
             step,
             env,
-            &request.method,
             url,
             &headers,
             sent_digest.as_ref(),
@@ -691,47 +687,50 @@ fn parse_json(r: &Received) -> Result<Value, String> {
 fn note_created(
     ctx: &RunContext,
     case: &Case,
-    method: &reqwest::Method,
+    creates: Option<Creates>,
     url: &str,
     r: &Received,
     body: &Result<Value, String>,
     headers: &[(String, String)],
 ) {
-    if !(200..300).contains(&r.status) {
+    let Some(creates) = creates.filter(|_| (200..300).contains(&r.status)) else {
         return;
-    }
-    let path = url.split('?').next().unwrap_or(url);
+    };
     let field = |k: &str| {
         body.as_ref()
             .ok()
             .and_then(|b| b.get(k))
             .and_then(Value::as_str)
     };
-    let namespaces = ctx.target.url("/v2/metadefs/namespaces");
-    if *method == reqwest::Method::POST && path == ctx.target.url("/v2/images") {
-        if let Some(id) = field("id") {
-            ctx.tracker.record(&case.id, id, headers);
+    match creates {
+        Creates::Image => {
+            if let Some(id) = field("id") {
+                ctx.tracker.record(&case.id, id, headers);
+            }
         }
-    } else if *method == reqwest::Method::POST && path == namespaces {
-        if let Some(name) = field("namespace") {
-            ctx.tracker
-                .record_kind(&case.id, Kind::Namespace, name, headers);
+        Creates::Namespace => {
+            if let Some(name) = field("namespace") {
+                ctx.tracker
+                    .record_kind(&case.id, Kind::Namespace, name, headers);
+            }
         }
-    } else if *method == reqwest::Method::PUT && path.starts_with(&format!("{namespaces}/")) {
         // A namespace renamed by PUT is then deleted under its new name.
-        let old = &path[namespaces.len() + 1..];
-        if let Some(new) = field("namespace").filter(|n| !old.contains('/') && n != &old) {
-            ctx.tracker
-                .rename(Kind::Namespace, &percent_decoded(old), new);
+        Creates::NamespaceRename => {
+            let path = url.split('?').next().unwrap_or(url);
+            let old = last_segment(path);
+            if let Some(new) = field("namespace").filter(|n| *n != old) {
+                ctx.tracker.rename(Kind::Namespace, &old, new);
+            }
         }
     }
 }
 
-fn percent_decoded(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| s.to_string())
+/// The last segment of a URL path, percent-decoded (a `+` in a path is a plus, not a space).
+fn last_segment(path: &str) -> String {
+    let seg = path.rsplit('/').next().unwrap_or(path);
+    percent_encoding::percent_decode_str(seg)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Sets (or, with `append`, extends) variables from the response; findings for absent values.
@@ -830,5 +829,15 @@ fn summarize(findings: &[Finding]) -> StepEnd {
         StepEnd::Passed
     } else {
         StepEnd::Failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_renamed_namespace_is_known_by_its_path_segment_as_written() {
+        let base = "http://h/v2/metadefs/namespaces";
+        assert_eq!(super::last_segment(&format!("{base}/a+b%20c")), "a+b c");
+        assert_eq!(super::last_segment(&format!("{base}/plain")), "plain");
     }
 }

@@ -113,6 +113,18 @@ impl Template {
         }
     }
 
+    /// The template with every variable and built-in shown as `{}`: its shape, for telling
+    /// which API call a path names.
+    pub fn shape(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                _ => "{}",
+            })
+            .collect()
+    }
+
     /// Personas whose project ids this template uses.
     pub fn personas(&self) -> impl Iterator<Item = Persona> + '_ {
         self.parts.iter().filter_map(|p| match p {

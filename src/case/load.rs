@@ -461,7 +461,11 @@ impl Ctx<'_> {
             }
         }
         defined.extend(s.collect.keys().cloned());
+        let creates = request
+            .as_ref()
+            .and_then(|r| super::plan::Creates::of(&r.method, &r.path));
         Some(Step {
+            creates,
             number,
             line: self.line(at),
             title: s.title.clone(),

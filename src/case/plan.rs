@@ -84,6 +84,41 @@ pub struct Step {
     pub alongside: Option<Box<Step>>,
     /// Copies of an `alongside` request, sent one after another.
     pub repeat: u32,
+    /// What a successful answer to the request leaves on the target, for the run to delete.
+    pub creates: Option<Creates>,
+}
+
+/// What a step's request makes on the target when it succeeds: the resources the run must
+/// delete at its end (and journals for `imgconf cleanup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creates {
+    /// `POST /v2/images`: an image, by the answer's `id`.
+    Image,
+    /// `POST /v2/metadefs/namespaces`: a namespace, by the answer's `namespace`.
+    Namespace,
+    /// `PUT /v2/metadefs/namespaces/{name}`: the namespace may get the answer's new name.
+    NamespaceRename,
+}
+
+impl Creates {
+    /// Decided once, from the request as the case file writes it: the API's creating calls.
+    pub fn of(method: &reqwest::Method, path: &Template) -> Option<Creates> {
+        const IMAGES: &str = "/v2/images";
+        const NAMESPACES: &str = "/v2/metadefs/namespaces";
+        let shape = path.shape();
+        let bare = shape.split('?').next().unwrap_or(&shape);
+        match *method {
+            reqwest::Method::POST if bare == IMAGES => Some(Creates::Image),
+            reqwest::Method::POST if bare == NAMESPACES => Some(Creates::Namespace),
+            // One path segment after the collection, whatever it is made of.
+            reqwest::Method::PUT => bare
+                .strip_prefix(NAMESPACES)
+                .and_then(|r| r.strip_prefix('/'))
+                .filter(|seg| !seg.is_empty() && !seg.contains('/'))
+                .map(|_| Creates::NamespaceRename),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -321,7 +356,7 @@ impl Predicate {
 
 #[cfg(test)]
 mod tests {
-    use super::Pattern;
+    use super::{Creates, Pattern, Template};
 
     #[test]
     fn a_pattern_is_checked_at_once_and_compiled_when_first_used() {
@@ -338,5 +373,30 @@ mod tests {
         let p = Pattern::new(r"\w{1000}{1000}").unwrap();
         let e = p.is_match("x").unwrap_err();
         assert!(e.contains("size limit"), "{e}");
+    }
+
+    #[test]
+    fn the_creating_calls_are_known_from_the_request_as_written() {
+        let t = |p: &str| Template::parse(p).unwrap();
+        let of = |m: reqwest::Method, p: &str| Creates::of(&m, &t(p));
+        use reqwest::Method as M;
+        assert_eq!(of(M::POST, "/v2/images"), Some(Creates::Image));
+        assert_eq!(of(M::POST, "/v2/images?x=1"), Some(Creates::Image));
+        assert_eq!(of(M::POST, "/v2/images/{{id}}/members"), None);
+        assert_eq!(of(M::GET, "/v2/images"), None);
+        assert_eq!(
+            of(M::POST, "/v2/metadefs/namespaces"),
+            Some(Creates::Namespace)
+        );
+        assert_eq!(
+            of(M::PUT, "/v2/metadefs/namespaces/{{ns}}"),
+            Some(Creates::NamespaceRename)
+        );
+        assert_eq!(
+            of(M::PUT, "/v2/metadefs/namespaces/fixed"),
+            Some(Creates::NamespaceRename)
+        );
+        assert_eq!(of(M::PUT, "/v2/metadefs/namespaces/{{ns}}/objects/o"), None);
+        assert_eq!(of(M::POST, "/v2/metadefs/namespaces/{{ns}}/objects"), None);
     }
 }
