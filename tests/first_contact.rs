@@ -611,6 +611,16 @@ fn every_results_json_validates_against_the_shipped_schema() {
 /// with the reason.
 #[test]
 fn the_policy_is_observed_when_not_declared() {
+    let run_on = |server: &common::Server, auth: &str| {
+        run_reporting(&[
+            "run",
+            "--endpoint",
+            &server.1,
+            "--auth",
+            auth,
+            "stores::owner-delete",
+        ])
+    };
     for (policy, runs, skipped) in [
         (
             "srbac",
@@ -624,14 +634,7 @@ fn the_policy_is_observed_when_not_declared() {
         ),
     ] {
         let server = common::serve(&["--policy", policy]);
-        let (_reports, code, out) = run_reporting(&[
-            "run",
-            "--endpoint",
-            &server.1,
-            "--auth",
-            "trusted-headers",
-            "stores::owner-delete",
-        ]);
+        let (_reports, code, out) = run_on(&server, "trusted-headers");
         assert_eq!(code, 0, "{out}");
         assert!(
             out.contains(&format!(
@@ -653,26 +656,12 @@ fn the_policy_is_observed_when_not_declared() {
     }
     // No personas, so no reader to observe with.
     let server = common::serve(&[]);
-    let (code, out) = run(&[
-        "run",
-        "--endpoint",
-        &server.1,
-        "--auth",
-        "none",
-        "stores::owner-delete",
-    ]);
+    let (_reports, code, out) = run_on(&server, "none");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("imgconf: policy: unknown (no `reader` persona to observe it with: --persona reader=CLOUD or --dynamic-personas give one)"), "{out}");
     // An answer that tells neither policy: the cases that depend on it are skipped, saying why.
     let server = common::serve(&["--fault", "create-answers-200"]);
-    let (reports, code, out) = run_reporting(&[
-        "run",
-        "--endpoint",
-        &server.1,
-        "--auth",
-        "trusted-headers",
-        "stores::owner-delete",
-    ]);
+    let (reports, code, out) = run_on(&server, "trusted-headers");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("imgconf: policy: unknown (a project reader's POST /v2/images answered 200, which tells neither policy); the cases whose answer depends on it are skipped: give --policy legacy|srbac"), "{out}");
     let results = std::fs::read_to_string(reports.path().join("results.json")).unwrap();

@@ -363,14 +363,8 @@ struct Expander<'a, 't> {
 
 impl<'t> Expander<'_, 't> {
     fn error(&mut self, field: &str, message: String) {
-        let (line, column) = self.tree.locate(field);
-        self.errors.push(LoadError {
-            file: self.file.to_string(),
-            line,
-            column,
-            field: field.to_string(),
-            message,
-        });
+        let e = LoadError::at(self.file, self.tree, field, message);
+        self.errors.push(e);
     }
 
     /// The steps one written step stands for.

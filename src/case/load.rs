@@ -23,6 +23,20 @@ pub struct LoadError {
     pub message: String,
 }
 
+impl LoadError {
+    /// A problem with `field` of `file`, located in its parsed `tree`.
+    pub fn at(file: &str, tree: &yaml::Node<'_>, field: &str, message: String) -> LoadError {
+        let (line, column) = tree.locate(field);
+        LoadError {
+            file: file.to_string(),
+            line,
+            column,
+            field: field.to_string(),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
@@ -188,14 +202,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&mut self, field: &str, message: &str) {
-        let (line, column) = self.tree.locate(field);
-        self.errors.push(LoadError {
-            file: self.file.to_string(),
-            line,
-            column,
-            field: field.to_string(),
-            message: message.to_string(),
-        });
+        let e = LoadError::at(self.file, self.tree, field, message.to_string());
+        self.errors.push(e);
     }
 
     fn line(&self, field: &str) -> usize {
