@@ -26,7 +26,7 @@ pub struct RunConfig {
     pub profile: Arc<Profile>,
     /// Whether the release is settled (declared, or inferred by [`RunConfig::settle_release`]):
     /// until then the profile still holds every release-bound deviation.
-    pub release_declared: bool,
+    pub release_settled: bool,
     /// `, Glance release 2025.1` for the console, or nothing.
     pub release_note: String,
     /// `--compare-with`, read before anything runs.
@@ -101,7 +101,7 @@ impl RunConfig {
             mode,
             resolved,
             profile: Arc::new(profile),
-            release_declared: release.is_some(),
+            release_settled: release.is_some(),
             release_note,
             baseline,
             run_id,
@@ -112,10 +112,10 @@ impl RunConfig {
     /// (a Glance profile whose deviations depend on the release, on a target that is not the
     /// built-in server) decides the release-bound deviations; else none of them apply.
     pub fn settle_release(&mut self, current: Option<crate::case::ApiVersion>, built_in: bool) {
-        if self.release_declared {
+        if self.release_settled {
             return;
         }
-        self.release_declared = true;
+        self.release_settled = true;
         let inferred = match current {
             Some(c) if !built_in && self.profile.has_release_bound_deviations() => {
                 crate::profile::release_at_most(c)

@@ -115,6 +115,8 @@ pub struct Environment {
     pub web_source: Option<WebSource>,
     /// The policy the run certifies, and how it knows.
     pub policy: crate::policy::Known,
+    /// What the run creates, journaled in its `created.jsonl`; handed to the cases' execution.
+    pub tracker: crate::cleanup::Tracker,
     pub redactor: auth::Redactor,
     /// Set by the first Ctrl-C or SIGTERM.
     pub interrupted: Arc<AtomicBool>,
@@ -193,6 +195,7 @@ impl Environment {
             .given_source
             .or_else(|| local_source.as_ref().map(|l| l.source.clone()));
         // The policy: declared, the built-in server's, or observed (the probe is tracked).
+        // One tracker for the whole run: the policy probe's image, then every case's.
         let tracker = crate::cleanup::Tracker::journaled(crate::journal::Journal::open(
             journal,
             &config.run_id,
@@ -217,6 +220,7 @@ impl Environment {
             info,
             web_source,
             policy,
+            tracker,
             redactor,
             interrupted,
             insecure,

@@ -7,7 +7,6 @@ use super::environment::Environment;
 use super::plan::{Plan, Planned};
 use crate::auth::Redactor;
 use crate::cleanup::Tracker;
-use crate::journal::Journal;
 use crate::outcome::{CaseResult, Verdict};
 use crate::progress::{Console, Counter, Progress};
 use crate::report;
@@ -15,7 +14,6 @@ use crate::runner::{run_case, skipped, RunContext};
 use crate::schema::SchemaSet;
 use crate::verdict::Judge;
 use libtest_mimic::{Completion, Conclusion, Failed, Trial};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -42,13 +40,14 @@ pub struct Executed {
     pub leftovers: Vec<String>,
 }
 
-/// Runs the plan's cases against the environment; what they create is journaled in `journal`.
+/// Runs the plan's cases against the environment; what they create goes to `tracker` (the
+/// environment's, which journals it).
 pub fn execute(
     plan: Plan,
     env: &Environment,
     config: &RunConfig,
     schemas: Arc<SchemaSet>,
-    journal: &Path,
+    tracker: Tracker,
     console: Console,
 ) -> Result<Executed, String> {
     let args = &config.args;
@@ -64,7 +63,7 @@ pub fn execute(
         schemas,
         run_id: config.run_id.clone(),
         api_version: env.info.highest(),
-        tracker: Tracker::journaled(Journal::open(journal, &config.run_id, &env.endpoint)?),
+        tracker,
         personas: env.personas.clone(),
         features: env.info.features.clone(),
         token: args.token.clone(),

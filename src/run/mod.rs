@@ -72,14 +72,8 @@ pub fn pipeline(args: RunArgs) -> Result<ExitCode, String> {
     }
     let started = chrono::Utc::now();
     let mut meta = outputs::meta(&config, &env, started);
-    let executed = execute::execute(
-        plan,
-        &env,
-        &config,
-        suite.schemas.clone(),
-        &journal,
-        console,
-    )?;
+    let tracker = std::mem::take(&mut env.tracker);
+    let executed = execute::execute(plan, &env, &config, suite.schemas.clone(), tracker, console)?;
     let mut leftovers = executed.leftovers;
     leftovers.extend(env.made_personas.finish());
     let finished = chrono::Utc::now();
