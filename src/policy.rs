@@ -52,16 +52,6 @@ impl Known {
             ),
         }
     }
-
-    /// The value the results' configuration records.
-    pub fn config_value(&self) -> String {
-        match self {
-            Known::Declared(p) => name(*p).into(),
-            Known::BuiltIn => "legacy (built-in)".into(),
-            Known::Detected { policy, .. } => format!("{} (detected)", name(*policy)),
-            Known::Unknown { .. } => "unknown".into(),
-        }
-    }
 }
 
 fn name(p: Policy) -> &'static str {
@@ -175,7 +165,6 @@ mod tests {
         assert!(d
             .describe()
             .starts_with("srbac (detected: a project reader may not"));
-        assert_eq!(d.config_value(), "srbac (detected)");
         let u = Known::Unknown {
             why: "no reader".into(),
         };
