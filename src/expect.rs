@@ -103,6 +103,13 @@ pub struct Finding {
     pub diff: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_errors: Vec<SchemaError>,
+    /// Where the case file states the check that found this (its line and column), when a
+    /// written check did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<crate::yaml::Pos>,
+    /// The case's lines around `at`, marked, as a person reads them under the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
 }
 
 impl Finding {
@@ -116,6 +123,8 @@ impl Finding {
             message: message.into(),
             diff: None,
             schema_errors: Vec::new(),
+            at: None,
+            excerpt: None,
         }
     }
 

@@ -19,6 +19,19 @@ const MAX_DEPTH: usize = 128;
 /// Nodes a document may expand to through aliases (a "billion laughs" file stops here).
 const MAX_NODES: usize = 1_000_000;
 
+/// A 1-based line and column in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node<'t> {
     pub kind: Kind<'t>,
