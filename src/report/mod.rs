@@ -1,8 +1,10 @@
 //! Turning case results into what people and CI read: the console evidence ([`text`]), JUnit XML
 //! ([`junit`]), `results.json` ([`results`]), `report.html` ([`html`]) and `summary.md`
-//! ([`markdown`]). Every file is rendered from a [`results::RunReport`], so a saved
-//! `results.json` renders the same files again.
+//! ([`markdown`]); [`excerpt`] points a failed check out in its case file. Every file is
+//! rendered from a [`results::RunReport`], so a saved `results.json` renders the same files
+//! again.
 
+pub mod excerpt;
 pub mod html;
 pub mod junit;
 pub mod markdown;
