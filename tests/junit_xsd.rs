@@ -8,6 +8,9 @@
 
 mod common;
 
+use imgconf::report::excerpt::excerpt;
+use imgconf::report::results::RunReport;
+use imgconf::yaml::Pos;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
@@ -166,6 +169,42 @@ fn every_junit_report_validates_against_the_junit_schema() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(validate(&again), xml);
+
+    // Rendered again with every check pointed out in its case file, lines holding markup.
+    let saved = d.join("fail-deviation/results.json");
+    let mut report = RunReport::read(&saved).unwrap();
+    let at = Pos { line: 2, column: 3 };
+    let lines = excerpt(
+        "- id: x\n  checks: [{equals: \"<]]>&\u{1b}\"}]\n",
+        1..=2,
+        at,
+        "expected \"<]]>&\"",
+    );
+    let findings = report
+        .cases
+        .iter_mut()
+        .flat_map(|c| c.steps.iter_mut())
+        .flat_map(|s| s.findings.iter_mut());
+    for f in findings {
+        f.at = Some(at);
+        f.excerpt = Some(lines.clone());
+    }
+    std::fs::write(&saved, serde_json::to_string(&report).unwrap()).unwrap();
+    let pointed = d.join("pointed.xml");
+    let o = common::bin()
+        .arg("report")
+        .arg(&saved)
+        .arg("--junit")
+        .arg(&pointed)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let xml = validate(&pointed);
+    assert!(xml.contains(".yaml:2:3\n"), "{xml}");
+    assert!(
+        xml.contains("2 |   checks: [{equals: \"&lt;]]&gt;&amp;\u{fffd}\"}]\n"),
+        "{xml}"
+    );
 }
 
 #[test]

@@ -167,11 +167,12 @@ fn case_html(s: &mut String, c: &CaseResult) {
     );
     if c.verdict.is_failure() || matches!(c.verdict, Verdict::Deviation | Verdict::DeviationGone) {
         s.push_str("<pre>");
+        // A diff's lines are coloured; `--> file:line:col` and the case's lines are not diff.
         for line in super::text::failure(c).lines() {
             let t = line.trim_start();
             let class = if t.starts_with('+') && !t.starts_with("+++") {
                 Some("add")
-            } else if t.starts_with('-') && !t.starts_with("---") {
+            } else if t.starts_with('-') && !t.starts_with("---") && !t.starts_with("-->") {
                 Some("del")
             } else {
                 None
@@ -225,4 +226,38 @@ pub fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{failed_case, located, report};
+    use super::*;
+
+    #[test]
+    fn a_failed_check_is_shown_escaped_in_its_case_file() {
+        let html = render(&report(vec![failed_case(vec![located(true)])]));
+        assert!(
+            html.contains("\n    --&gt; cases/update.yaml:32:19\n"),
+            "{html}"
+        );
+        assert!(
+            html.contains("\n    32 |         checks: [{at: body.name, equals: &quot;&lt;b&gt;&amp;&quot;}]\n       |                   ^ expected &quot;&lt;b&gt;&amp;&quot;, got &quot;x&quot;\n"),
+            "{html}"
+        );
+        // In the case's evidence, not coloured as a diff's line.
+        let pre = &html[html.find("<pre>").unwrap()..html.find("</pre>").unwrap()];
+        assert!(
+            pre.contains("--&gt;") && !pre.contains("class=\"del\""),
+            "{pre}"
+        );
+    }
+
+    #[test]
+    fn a_position_without_lines_is_shown_as_file_line_column() {
+        let html = render(&report(vec![failed_case(vec![located(false)])]));
+        assert!(
+            html.contains("\n    --&gt; cases/update.yaml:32:19\n</pre>"),
+            "{html}"
+        );
+    }
 }

@@ -213,6 +213,26 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_check_is_shown_escaped_in_its_case_file() {
+        use super::super::testing::{failed_case, located, report};
+        let xml = render_report(&report(vec![failed_case(vec![located(true)])])).unwrap();
+        let failure = &xml[xml.find("<failure").unwrap()..xml.find("</failure>").unwrap()];
+        assert!(
+            failure.contains("\n    --&gt; cases/update.yaml:32:19\n"),
+            "{xml}"
+        );
+        assert!(
+            failure.contains("\n    32 |         checks: [{at: body.name, equals: \"&lt;b&gt;&amp;\"}]\n       |                   ^ expected \"&lt;b&gt;&amp;\", got \"x\"\n"),
+            "{xml}"
+        );
+        let bare = render_report(&report(vec![failed_case(vec![located(false)])])).unwrap();
+        assert!(
+            bare.contains("\n    --&gt; cases/update.yaml:32:19\n</failure>"),
+            "{bare}"
+        );
+    }
+
+    #[test]
     fn seconds_have_three_decimals() {
         assert_eq!(seconds(0), "0.000");
         assert_eq!(seconds(61_005), "61.005");

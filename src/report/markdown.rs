@@ -58,9 +58,12 @@ pub fn render(r: &RunReport) -> String {
             } else {
                 "fail"
             };
+            let at = super::text::first_location(case)
+                .map(|l| format!(" — at `{}`", escape(&l)))
+                .unwrap_or_default();
             let _ = writeln!(
                 s,
-                "- **{}** ({kind}): {} — replay: `{}`",
+                "- **{}** ({kind}): {}{at} — replay: `{}`",
                 case.id,
                 escape(&case.reason),
                 super::reproduce::path_for(&case.id)
@@ -112,4 +115,34 @@ fn row(s: &mut String, area: &str, c: &Counts) {
 /// Keeps one line and no table-breaking pipes.
 fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{failed_case, located, report};
+    use super::*;
+    use crate::expect::{Check, Finding};
+
+    #[test]
+    fn a_failure_names_where_its_check_is_written() {
+        let md = render(&report(vec![failed_case(vec![located(true)])]));
+        assert!(
+            md.contains("- **images.update::rename** (fail): step 1 (line 30): body.name: expected \"<b>&\", got \"x\" — at `cases/update.yaml:32:19` — replay: `reproduce/images.update__rename.sh`\n"),
+            "{md}"
+        );
+        // A summary: one line per failure, the case's lines are for the full reports.
+        assert!(!md.contains("32 |"), "{md}");
+    }
+
+    #[test]
+    fn a_failure_without_a_position_reads_as_before() {
+        let plain = Finding::new("body.name", Check::Equals, "m");
+        let md = render(&report(vec![failed_case(vec![plain])]));
+        assert!(
+            md.contains(
+                "(fail): step 1 (line 30): body.name: expected \"<b>&\", got \"x\" — replay: `"
+            ),
+            "{md}"
+        );
+    }
 }

@@ -10,6 +10,8 @@ pub mod junit;
 pub mod markdown;
 pub mod reproduce;
 pub mod results;
+#[cfg(test)]
+mod testing;
 pub mod text;
 
 use results::RunReport;

@@ -1,5 +1,6 @@
 //! The plain-text evidence of a failed case: shown by the console and kept in JUnit.
 
+use crate::expect::Finding;
 use crate::outcome::{CaseResult, ExchangeRecord, Verdict};
 use std::fmt::Write;
 
@@ -52,6 +53,7 @@ pub fn failure(r: &CaseResult) -> String {
         let _ = writeln!(s, "\n  step {} (line {}){title}", step.number, step.line);
         for f in &step.findings {
             let _ = writeln!(s, "  ✗ {}", f.line());
+            checked_at(&mut s, &r.file, f);
             for e in &f.schema_errors {
                 let _ = writeln!(s, "      {e}");
             }
@@ -69,6 +71,27 @@ pub fn failure(r: &CaseResult) -> String {
         let _ = writeln!(s, "  cleanup: {c}");
     }
     s
+}
+
+/// Where the case file states the check that found `f` (`--> cases/tags.yaml:31:15`), and the
+/// case's lines there, marked, when the runner kept them.
+fn checked_at(s: &mut String, file: &str, f: &Finding) {
+    if let Some(at) = f.at {
+        let _ = writeln!(s, "    --> {}", super::excerpt::location(file, at));
+    }
+    for line in f.excerpt.iter().flat_map(|x| x.lines()) {
+        let _ = writeln!(s, "    {line}");
+    }
+}
+
+/// `cases/tags.yaml:31:15` for the first finding of `r` that knows where its check is written:
+/// the one its one-line reason is about, in every case without a declared deviation.
+pub fn first_location(r: &CaseResult) -> Option<String> {
+    r.steps
+        .iter()
+        .flat_map(|st| &st.findings)
+        .find_map(|f| f.at)
+        .map(|at| super::excerpt::location(&r.file, at))
 }
 
 fn exchange(s: &mut String, x: &ExchangeRecord) {
@@ -165,4 +188,57 @@ pub fn area_summary(r: &super::results::RunReport) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{failed_case, located};
+    use super::*;
+
+    #[test]
+    fn a_failed_check_is_shown_in_its_case_file() {
+        let text = failure(&failed_case(vec![located(true)]));
+        let want = "  ✗ body.name: expected \"<b>&\", got \"x\"
+    --> cases/update.yaml:32:19
+       |
+    30 |     - request: {method: PATCH, path: \"/v2/images/{{image_id}}\"}
+    31 |       expect:
+    32 |         checks: [{at: body.name, equals: \"<b>&\"}]
+       |                   ^ expected \"<b>&\", got \"x\"
+    33 |     - request: {method: GET, path: \"/v2/images/{{image_id}}\"}
+       |
+";
+        assert!(text.contains(want), "{text}");
+        // The reason and the case's own line stay as they were.
+        assert!(text.starts_with("step 1 (line 30): body.name: "), "{text}");
+        assert!(text.contains("  case:   cases/update.yaml:28\n"), "{text}");
+        assert!(text.contains("\n  step 1 (line 30)\n"), "{text}");
+    }
+
+    #[test]
+    fn a_position_without_lines_is_shown_as_file_line_column() {
+        let text = failure(&failed_case(vec![located(false)]));
+        assert!(
+            text.ends_with(
+                "  ✗ body.name: expected \"<b>&\", got \"x\"\n    --> cases/update.yaml:32:19\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            first_location(&failed_case(vec![located(false)])).as_deref(),
+            Some("cases/update.yaml:32:19")
+        );
+    }
+
+    #[test]
+    fn a_finding_without_a_position_is_shown_as_before() {
+        let plain = Finding::new("body.name", crate::expect::Check::Equals, "m");
+        let text = failure(&failed_case(vec![plain]));
+        assert!(
+            text.ends_with("\n  step 1 (line 30)\n  ✗ body.name: m\n"),
+            "{text}"
+        );
+        assert!(!text.contains("-->"), "{text}");
+        assert_eq!(first_location(&failed_case(vec![])), None);
+    }
 }
