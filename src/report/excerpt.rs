@@ -203,7 +203,11 @@ mod tests {
 
     #[test]
     fn a_case_outside_the_text_shows_the_note_alone() {
-        for (text, lines) in [(CASE, 20..=30), ("", 1..=3), (CASE, 5..=4)] {
+        for (text, lines) in [
+            (CASE, 20..=30),
+            ("", 1..=3),
+            (CASE, RangeInclusive::new(5, 4)),
+        ] {
             assert_eq!(excerpt(text, lines, pos(21, 1), "n"), "  |\n  = n\n");
         }
     }
