@@ -3,9 +3,9 @@
 //! Every rule of a step is evaluated, not just the first broken one, so a report shows all that
 //! is wrong with a response at once.
 
-use crate::case::plan::{Expect, JsonType, Predicate};
+use crate::case::plan::{Condition, Expect, JsonType, Pos, Predicate};
 use crate::schema::{SchemaError, SchemaSet};
-use crate::template::{Env, JsonTemplate};
+use crate::template::{Env, JsonTemplate, Template};
 use crate::valuepath::{walk, Root, ValuePath};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -153,10 +153,10 @@ pub struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    /// All findings for `expect` against `subject` (None for steps without a request).
-    pub fn check(&self, expect: &Expect, subject: Option<&Subject>) -> Vec<Finding> {
+    /// All findings for `expect` against one answer, each placed where its check is written.
+    pub fn check(&self, expect: &Expect, s: &Subject) -> Vec<Finding> {
         let mut out = Vec::new();
-        if let (Some(allowed), Some(s)) = (&expect.status, subject) {
+        if let Some(allowed) = &expect.status {
             if !allowed.contains(&s.status) {
                 let want = allowed
                     .iter()
@@ -164,49 +164,71 @@ impl Checker<'_> {
                     .collect::<Vec<_>>()
                     .join(" or ");
                 let codes = allowed.iter().map(|c| Value::from(*c)).collect();
-                out.push(
-                    Finding::new(
-                        "status",
-                        Check::Status,
-                        format!("expected {want}, got {}", s.status),
-                    )
+                let message = format!("expected {want}, got {}", s.status);
+                let f = Finding::new("status", Check::Status, message)
                     .expected(Value::Array(codes))
-                    .actual(Value::from(s.status)),
-                );
+                    .actual(Value::from(s.status));
+                out.push(placed(f, allowed.pos));
             }
         }
-        if let Some(s) = subject {
-            for (name, pred) in &expect.headers {
-                let value = header(s.headers, name).map(Value::String);
-                self.predicate(&format!("headers.{name}"), value.as_ref(), pred, &mut out);
+        for (name, pred) in &expect.headers {
+            let value = header(s.headers, name).map(Value::String);
+            self.predicate(&format!("headers.{name}"), value.as_ref(), pred, &mut out);
+        }
+        self.documents(expect, s.body, &mut out);
+        out.extend(self.checks(&expect.checks, Some(s)));
+        out
+    }
+
+    /// The findings of the rules on the whole body: its schema, and documents it must contain
+    /// or equal.
+    fn documents(&self, expect: &Expect, body: &Result<Value, String>, out: &mut Vec<Finding>) {
+        let first = [
+            expect.schema.as_ref().map(|s| s.pos),
+            expect.body.as_ref().map(|b| b.pos),
+            expect.body_exact.as_ref().map(|b| b.pos),
+        ];
+        let Some(pos) = first.into_iter().flatten().next() else {
+            return;
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(why) => {
+                let message = format!("expected a JSON body: {why}");
+                return out.push(placed(Finding::new("body", Check::Json, message), pos));
             }
-            let needs_body =
-                expect.schema.is_some() || expect.body.is_some() || expect.body_exact.is_some();
-            if needs_body {
-                match s.body {
-                    Err(why) => out.push(Finding::new(
-                        "body",
-                        Check::Json,
-                        format!("expected a JSON body: {why}"),
-                    )),
-                    Ok(body) => {
-                        if let Some(name) = &expect.schema {
-                            self.schema(&format!("schema {name}"), name, body, &mut out);
-                        }
-                        if let Some(t) = &expect.body {
-                            self.compare("body", t, body, true, &mut out);
-                        }
-                        if let Some(t) = &expect.body_exact {
-                            self.compare("body_exact", t, body, false, &mut out);
-                        }
-                    }
-                }
+        };
+        let from = out.len();
+        if let Some(name) = &expect.schema {
+            self.schema(&format!("schema {}", name.item), name, body, out);
+            stamp(&mut out[from..], name.pos);
+        }
+        for (rule, t, subset) in [
+            ("body", &expect.body, true),
+            ("body_exact", &expect.body_exact, false),
+        ] {
+            if let Some(t) = t {
+                let from = out.len();
+                self.compare(rule, t, body, subset, out);
+                stamp(&mut out[from..], t.pos);
             }
         }
-        for (path, pred) in &expect.checks {
+    }
+
+    /// The findings of checks on values (of the answer, if there is one, or of variables).
+    pub fn checks(
+        &self,
+        checks: &[(ValuePath, Predicate)],
+        subject: Option<&Subject>,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (path, pred) in checks {
             match self.resolve(path, subject) {
                 Ok(value) => self.predicate(&path.to_string(), value.as_ref(), pred, &mut out),
-                Err(why) => out.push(Finding::new(path.to_string(), Check::Unreadable, why)),
+                Err(why) => {
+                    let f = Finding::new(path.to_string(), Check::Unreadable, why);
+                    out.push(placed(f, pred.pos));
+                }
             }
         }
         out
@@ -314,388 +336,387 @@ impl Checker<'_> {
         }
     }
 
+    /// The findings of `p` on `value` (absent: `None`), each placed at its condition.
     fn predicate(&self, rule: &str, value: Option<&Value>, p: &Predicate, out: &mut Vec<Finding>) {
-        // Every finding below is about `value`, which is what was found.
-        let fail = |out: &mut Vec<Finding>, check: Check, msg: String| {
-            out.push(Finding::new(rule, check, msg).actual(value.cloned()))
+        let absent = p
+            .conditions
+            .iter()
+            .find(|c| matches!(c.item, Condition::Absent));
+        let v = match (absent, value) {
+            (Some(c), Some(v)) => {
+                let message = format!("expected absent, found {}", short(v));
+                let f = Finding::new(rule, Check::Absent, message).actual(v.clone());
+                return out.push(placed(f, c.pos));
+            }
+            (Some(_), None) => return,
+            // Any other condition on an absent value fails for its absence, once.
+            (None, None) => {
+                let pos = p.conditions.first().map_or(p.pos, |c| c.pos);
+                let f = Finding::new(rule, Check::Present, "expected present, but it is absent");
+                return out.push(placed(f, pos));
+            }
+            (None, Some(v)) => v,
         };
-        match (p.exists, value) {
-            (Some(false), Some(v)) => {
-                return fail(
-                    out,
-                    Check::Absent,
-                    format!("expected absent, found {}", short(v)),
-                )
-            }
-            (Some(false), None) => return,
-            (_, None) => {
-                return fail(
-                    out,
-                    Check::Present,
-                    "expected present, but it is absent".into(),
-                )
-            }
-            _ => {}
-        }
-        let Some(v) = value else { return };
-        if let Some(t) = &p.equals {
-            if let Some(e) = self.render(t, rule, out) {
-                if &e != v {
-                    let message = format!("expected {}, got {}", short(&e), short(v));
-                    out.push(Finding {
-                        diff: (e.is_object() || e.is_array()).then(|| json_diff(&e, v)),
-                        ..Finding::new(rule, Check::Equals, message)
-                            .expected(e)
-                            .actual(v.clone())
-                    });
-                }
-            }
-        }
-        if let Some(t) = &p.not_equals {
-            if self.render(t, rule, out).as_ref() == Some(v) {
-                fail(
-                    out,
-                    Check::NotEquals,
-                    format!("expected anything but {}", short(v)),
-                );
-            }
-        }
-        if let Some(options) = &p.one_of {
-            let rendered: Vec<Value> = options
-                .iter()
-                .filter_map(|t| self.render(t, rule, out))
-                .collect();
-            if !rendered.contains(v) {
-                fail(
-                    out,
-                    Check::OneOf,
-                    format!(
-                        "expected one of {}, got {}",
-                        short(&Value::Array(rendered.clone())),
-                        short(v)
-                    ),
-                );
-                expecting(out, Value::Array(rendered));
-            }
-        }
-        if let Some(t) = &p.subset {
-            self.compare(rule, t, v, true, out);
-        }
-        if let Some(re) = &p.regex {
-            match v.as_str().map(|s| re.is_match(s)) {
-                Some(Ok(true)) => {}
-                Some(Err(e)) => fail(
-                    out,
-                    Check::Regex,
-                    format!("regex /{re}/ cannot be built: {e}"),
-                ),
-                _ => fail(
-                    out,
-                    Check::Regex,
-                    format!("expected a string matching /{re}/, got {}", short(v)),
-                ),
-            }
-        }
-        for (t, start) in [(&p.starts_with, true), (&p.ends_with, false)] {
-            let Some(t) = t else { continue };
-            let how_check = if start {
-                Check::StartsWith
-            } else {
-                Check::EndsWith
+        for c in &p.conditions {
+            let from = out.len();
+            let fail = |out: &mut Vec<Finding>, check: Check, message: String| {
+                out.push(Finding::new(rule, check, message).actual(v.clone()))
             };
-            let Ok(want) = t.render_string(self.env) else {
-                fail(out, how_check, "cannot build the expected text".into());
-                continue;
-            };
-            let ok = v.as_str().is_some_and(|s| {
-                if start {
-                    s.starts_with(&want)
-                } else {
-                    s.ends_with(&want)
+            match &c.item {
+                Condition::Present | Condition::Absent => {}
+                Condition::Equals(t) => self.equals(rule, t, v, out),
+                Condition::NotEquals(t) => {
+                    if self.render(t, rule, out).as_ref() == Some(v) {
+                        fail(
+                            out,
+                            Check::NotEquals,
+                            format!("expected anything but {}", short(v)),
+                        );
+                    }
                 }
-            });
-            if !ok {
-                let how = if start { "starting" } else { "ending" };
-                fail(
-                    out,
-                    how_check,
-                    format!("expected a string {how} with {want:?}, got {}", short(v)),
-                );
-            }
-        }
-        if let Some(t) = &p.contains {
-            if let Some(e) = self.render(t, rule, out) {
-                if !contains(v, &e) {
-                    fail(
-                        out,
-                        Check::Contains,
-                        format!("expected it to contain {}, got {}", short(&e), short(v)),
-                    );
+                Condition::OneOf(options) => self.one_of(rule, options, v, out),
+                Condition::Subset(t) => self.compare(rule, t, v, true, out),
+                Condition::Regex(re) => {
+                    if let Some(message) = regex_mismatch(re, v) {
+                        fail(out, Check::Regex, message);
+                    }
                 }
-            }
-        }
-        if let Some(t) = &p.not_contains {
-            if let Some(e) = self.render(t, rule, out) {
-                if contains(v, &e) {
-                    fail(
-                        out,
-                        Check::NotContains,
-                        format!("expected it not to contain {}, got {}", short(&e), short(v)),
-                    );
+                Condition::StartsWith(t) => self.affix(rule, t, v, Affix::Start, out),
+                Condition::EndsWith(t) => self.affix(rule, t, v, Affix::End, out),
+                Condition::Contains(t) => self.contains(rule, t, v, true, out),
+                Condition::NotContains(t) => self.contains(rule, t, v, false, out),
+                Condition::ContainsOnce(t) => self.contains_once(rule, t, v, out),
+                Condition::ContainsEachOnce(t) => self.contains_each_once(rule, t, v, out),
+                Condition::SetEquals(ts) => self.set_equals(rule, ts, v, out),
+                Condition::Unique => {
+                    if let Some(message) = duplicates(v) {
+                        fail(out, Check::Unique, message);
+                    }
                 }
-            }
-        }
-        if let Some(t) = &p.contains_once {
-            if let Some(e) = self.render(t, rule, out) {
-                match v.as_array() {
+                Condition::Len(n) => length(rule, v, *n, Bound::Exactly, out),
+                Condition::MinLen(n) => length(rule, v, *n, Bound::AtLeast, out),
+                Condition::MaxLen(n) => length(rule, v, *n, Bound::AtMost, out),
+                Condition::Type(t) => {
+                    if let Some(message) = type_mismatch(*t, v) {
+                        fail(out, Check::Type, message);
+                    }
+                }
+                Condition::Gt(t) => self.order(rule, t, v, Check::Gt, out),
+                Condition::Ge(t) => self.order(rule, t, v, Check::Ge, out),
+                Condition::Lt(t) => self.order(rule, t, v, Check::Lt, out),
+                Condition::Le(t) => self.order(rule, t, v, Check::Le, out),
+                Condition::Schema(name) => self.schema(rule, name, v, out),
+                Condition::ValidAgainst(t) => self.valid_against(rule, t, v, out),
+                Condition::Each(each) => match v.as_array() {
                     Some(items) => {
-                        let n = items.iter().filter(|i| *i == &e).count();
-                        if n != 1 {
-                            fail(
-                                out,
-                                Check::ContainsOnce,
-                                format!(
-                                    "expected {} exactly once, found it {n} time(s) in {}",
-                                    short(&e),
-                                    short(v)
-                                ),
-                            );
+                        for (i, item) in items.iter().enumerate() {
+                            self.predicate(&format!("{rule}[{i}]"), Some(item), each, out);
                         }
                     }
                     None => fail(
                         out,
-                        Check::ContainsOnce,
+                        Check::Each,
                         format!("expected an array, got {}", short(v)),
                     ),
-                }
+                },
             }
+            stamp(&mut out[from..], c.pos);
         }
-        if let Some(t) = &p.contains_each_once {
-            if let Some(e) = self.render(t, rule, out) {
-                match (v.as_array(), e.as_array()) {
-                    (Some(items), Some(wanted)) => {
-                        let wrong: Vec<String> = wanted
-                            .iter()
-                            .filter_map(|w| {
-                                let n = items.iter().filter(|i| *i == w).count();
-                                (n != 1).then(|| format!("{} {n} time(s)", short(w)))
-                            })
-                            .collect();
-                        if !wrong.is_empty() {
-                            fail(
-                                out,
-                                Check::ContainsEachOnce,
-                                format!(
-                                    "expected each of {} exactly once, found {}",
-                                    short(&e),
-                                    wrong.join(", ")
-                                ),
-                            );
-                        }
-                    }
-                    (None, _) => fail(
-                        out,
-                        Check::ContainsEachOnce,
-                        format!("expected an array, got {}", short(v)),
-                    ),
-                    (_, None) => fail(
-                        out,
-                        Check::ContainsEachOnce,
-                        format!("`contains_each_once` needs a list, got {}", short(&e)),
-                    ),
-                }
-            }
-        }
-        if let Some(ts) = &p.set_equals {
-            let want: Vec<Value> = ts
-                .iter()
-                .filter_map(|t| self.render(t, rule, out))
-                .collect();
-            // A rendered element that is itself a list (a collected variable) stands for its items.
-            let want: Vec<Value> = want
-                .into_iter()
-                .flat_map(|w| match w {
-                    Value::Array(items) if ts.len() == 1 => items,
-                    other => vec![other],
-                })
-                .collect();
-            match v.as_array() {
-                Some(items) => {
-                    let missing: Vec<&Value> = want.iter().filter(|w| !items.contains(w)).collect();
-                    let extra: Vec<&Value> = items.iter().filter(|i| !want.contains(i)).collect();
-                    if !missing.is_empty() || !extra.is_empty() {
-                        fail(
-                            out,
-                            Check::SetEquals,
-                            format!(
-                                "expected the set {}, got {} (missing {}, unexpected {})",
-                                short(&Value::Array(want.clone())),
-                                short(v),
-                                short(&Value::Array(missing.into_iter().cloned().collect())),
-                                short(&Value::Array(extra.into_iter().cloned().collect()))
-                            ),
-                        );
-                        expecting(out, Value::Array(want.clone()));
-                    }
-                }
-                None => fail(
-                    out,
-                    Check::SetEquals,
-                    format!("expected an array, got {}", short(v)),
-                ),
-            }
-        }
-        if p.unique == Some(true) {
-            match v.as_array() {
-                Some(items) => {
-                    let dups: Vec<&Value> = items
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, x)| items[..*i].contains(x))
-                        .map(|(_, x)| x)
-                        .collect();
-                    if !dups.is_empty() {
-                        let d = Value::Array(dups.into_iter().cloned().collect());
-                        fail(
-                            out,
-                            Check::Unique,
-                            format!("expected no duplicates, but these repeat: {}", short(&d)),
-                        );
-                    }
-                }
-                None => fail(
-                    out,
-                    Check::Unique,
-                    format!("expected an array, got {}", short(v)),
-                ),
-            }
-        }
-        let length = match v {
-            Value::Array(a) => Some(a.len()),
-            Value::String(s) => Some(s.chars().count()),
-            Value::Object(o) => Some(o.len()),
-            _ => None,
+    }
+
+    fn equals(&self, rule: &str, t: &JsonTemplate, v: &Value, out: &mut Vec<Finding>) {
+        let Some(e) = self.render(t, rule, out) else {
+            return;
         };
-        for (bound, name, bound_check, ok) in [
-            (
-                p.len,
-                "exactly",
-                Check::Len,
-                (|n: usize, b: usize| n == b) as fn(usize, usize) -> bool,
-            ),
-            (p.min_len, "at least", Check::MinLen, |n, b| n >= b),
-            (p.max_len, "at most", Check::MaxLen, |n, b| n <= b),
-        ] {
-            let Some(b) = bound else { continue };
-            match length {
-                Some(n) if ok(n, b) => {}
-                Some(n) => fail(
-                    out,
-                    bound_check,
-                    format!("expected a length of {name} {b}, got {n}: {}", short(v)),
-                ),
-                None => fail(
-                    out,
-                    bound_check,
-                    format!("expected something with a length, got {}", short(v)),
-                ),
-            }
+        if &e != v {
+            let message = format!("expected {}, got {}", short(&e), short(v));
+            out.push(Finding {
+                diff: (e.is_object() || e.is_array()).then(|| json_diff(&e, v)),
+                ..Finding::new(rule, Check::Equals, message)
+                    .expected(e)
+                    .actual(v.clone())
+            });
         }
-        if let Some(t) = p.type_ {
-            let actual = JsonType::of(v);
-            let ok = actual == t || (t == JsonType::Number && actual == JsonType::Integer);
-            if !ok {
-                fail(
-                    out,
-                    Check::Type,
-                    format!(
-                        "expected a JSON {}, got a {}: {}",
-                        t.name(),
-                        actual.name(),
-                        short(v)
-                    ),
-                );
-            }
+    }
+
+    fn one_of(&self, rule: &str, options: &[JsonTemplate], v: &Value, out: &mut Vec<Finding>) {
+        let rendered: Vec<Value> = options
+            .iter()
+            .filter_map(|t| self.render(t, rule, out))
+            .collect();
+        if !rendered.contains(v) {
+            let list = Value::Array(rendered);
+            let message = format!("expected one of {}, got {}", short(&list), short(v));
+            out.push(
+                Finding::new(rule, Check::OneOf, message)
+                    .expected(list)
+                    .actual(v.clone()),
+            );
         }
-        for (t, op, order_check, accept) in [
-            (&p.gt, ">", Check::Gt, &[Ordering::Greater][..]),
-            (
-                &p.ge,
-                ">=",
-                Check::Ge,
-                &[Ordering::Greater, Ordering::Equal][..],
-            ),
-            (&p.lt, "<", Check::Lt, &[Ordering::Less][..]),
-            (
-                &p.le,
-                "<=",
-                Check::Le,
-                &[Ordering::Less, Ordering::Equal][..],
-            ),
-        ] {
-            let Some(t) = t else { continue };
-            let Some(bound) = self.render(t, rule, out) else {
-                continue;
+    }
+
+    fn affix(&self, rule: &str, t: &Template, v: &Value, which: Affix, out: &mut Vec<Finding>) {
+        let (check, how) = match which {
+            Affix::Start => (Check::StartsWith, "starting"),
+            Affix::End => (Check::EndsWith, "ending"),
+        };
+        let message = match t.render_string(self.env) {
+            Err(_) => "cannot build the expected text".to_string(),
+            Ok(want) => {
+                let ok = v.as_str().is_some_and(|s| match which {
+                    Affix::Start => s.starts_with(&want),
+                    Affix::End => s.ends_with(&want),
+                });
+                if ok {
+                    return;
+                }
+                format!("expected a string {how} with {want:?}, got {}", short(v))
+            }
+        };
+        out.push(Finding::new(rule, check, message).actual(v.clone()));
+    }
+
+    fn contains(
+        &self,
+        rule: &str,
+        t: &JsonTemplate,
+        v: &Value,
+        want: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(e) = self.render(t, rule, out) else {
+            return;
+        };
+        if contains(v, &e) != want {
+            let (check, how) = match want {
+                true => (Check::Contains, "to contain"),
+                false => (Check::NotContains, "not to contain"),
             };
-            match order(v, &bound) {
-                Some(o) if accept.contains(&o) => {}
-                Some(_) => fail(
-                    out,
-                    order_check,
-                    format!("expected {} {op} {}", short(v), short(&bound)),
-                ),
-                None => fail(
-                    out,
-                    order_check,
-                    format!("cannot order {} against {}", short(v), short(&bound)),
-                ),
-            }
+            let message = format!("expected it {how} {}, got {}", short(&e), short(v));
+            out.push(Finding::new(rule, check, message).actual(v.clone()));
         }
-        if let Some(name) = &p.schema {
-            self.schema(rule, name, v, out);
-        }
-        if let Some(t) = &p.valid_against {
-            if let Some(doc) = self.render(t, rule, out) {
-                match crate::schema::validate_with(&doc, v) {
-                    Ok(errors) if errors.is_empty() => {}
-                    Ok(errors) => out.push(Finding {
-                        schema_errors: errors.clone(),
-                        ..Finding::new(
-                            rule,
-                            Check::ValidAgainst,
-                            format!(
-                                "does not validate against the given schema: {} error(s)",
-                                errors.len()
-                            ),
-                        )
-                        .actual(v.clone())
-                    }),
-                    Err(e) => fail(out, Check::ValidAgainst, e),
+    }
+
+    fn contains_once(&self, rule: &str, t: &JsonTemplate, v: &Value, out: &mut Vec<Finding>) {
+        let Some(e) = self.render(t, rule, out) else {
+            return;
+        };
+        let message = match v.as_array() {
+            None => format!("expected an array, got {}", short(v)),
+            Some(items) => match items.iter().filter(|i| *i == &e).count() {
+                1 => return,
+                n => format!(
+                    "expected {} exactly once, found it {n} time(s) in {}",
+                    short(&e),
+                    short(v)
+                ),
+            },
+        };
+        out.push(Finding::new(rule, Check::ContainsOnce, message).actual(v.clone()));
+    }
+
+    fn contains_each_once(&self, rule: &str, t: &JsonTemplate, v: &Value, out: &mut Vec<Finding>) {
+        let Some(e) = self.render(t, rule, out) else {
+            return;
+        };
+        let message = match (v.as_array(), e.as_array()) {
+            (None, _) => format!("expected an array, got {}", short(v)),
+            (_, None) => format!("`contains_each_once` needs a list, got {}", short(&e)),
+            (Some(items), Some(wanted)) => {
+                let wrong: Vec<String> = wanted
+                    .iter()
+                    .filter_map(|w| {
+                        let n = items.iter().filter(|i| *i == w).count();
+                        (n != 1).then(|| format!("{} {n} time(s)", short(w)))
+                    })
+                    .collect();
+                if wrong.is_empty() {
+                    return;
                 }
+                format!(
+                    "expected each of {} exactly once, found {}",
+                    short(&e),
+                    wrong.join(", ")
+                )
             }
+        };
+        out.push(Finding::new(rule, Check::ContainsEachOnce, message).actual(v.clone()));
+    }
+
+    fn set_equals(&self, rule: &str, ts: &[JsonTemplate], v: &Value, out: &mut Vec<Finding>) {
+        let want: Vec<Value> = ts
+            .iter()
+            .filter_map(|t| self.render(t, rule, out))
+            .collect();
+        // A rendered element that is itself a list (a collected variable) stands for its items.
+        let want: Vec<Value> = want
+            .into_iter()
+            .flat_map(|w| match w {
+                Value::Array(items) if ts.len() == 1 => items,
+                other => vec![other],
+            })
+            .collect();
+        let Some(items) = v.as_array() else {
+            let message = format!("expected an array, got {}", short(v));
+            return out.push(Finding::new(rule, Check::SetEquals, message).actual(v.clone()));
+        };
+        let missing: Vec<Value> = want
+            .iter()
+            .filter(|w| !items.contains(w))
+            .cloned()
+            .collect();
+        let extra: Vec<Value> = items
+            .iter()
+            .filter(|i| !want.contains(i))
+            .cloned()
+            .collect();
+        if missing.is_empty() && extra.is_empty() {
+            return;
         }
-        if let Some(each) = &p.each {
-            match v.as_array() {
-                Some(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        self.predicate(&format!("{rule}[{i}]"), Some(item), each, out);
-                    }
-                }
-                None => fail(
-                    out,
-                    Check::Each,
-                    format!("expected an array, got {}", short(v)),
-                ),
-            }
+        let want = Value::Array(want);
+        let message = format!(
+            "expected the set {}, got {} (missing {}, unexpected {})",
+            short(&want),
+            short(v),
+            short(&Value::Array(missing)),
+            short(&Value::Array(extra))
+        );
+        out.push(
+            Finding::new(rule, Check::SetEquals, message)
+                .actual(v.clone())
+                .expected(want),
+        );
+    }
+
+    fn order(&self, rule: &str, t: &JsonTemplate, v: &Value, check: Check, out: &mut Vec<Finding>) {
+        let Some(bound) = self.render(t, rule, out) else {
+            return;
+        };
+        let (op, accept): (&str, &[Ordering]) = match check {
+            Check::Gt => (">", &[Ordering::Greater]),
+            Check::Ge => (">=", &[Ordering::Greater, Ordering::Equal]),
+            Check::Lt => ("<", &[Ordering::Less]),
+            _ => ("<=", &[Ordering::Less, Ordering::Equal]),
+        };
+        let message = match order(v, &bound) {
+            Some(o) if accept.contains(&o) => return,
+            Some(_) => format!("expected {} {op} {}", short(v), short(&bound)),
+            None => format!("cannot order {} against {}", short(v), short(&bound)),
+        };
+        out.push(Finding::new(rule, check, message).actual(v.clone()));
+    }
+
+    fn valid_against(&self, rule: &str, t: &JsonTemplate, v: &Value, out: &mut Vec<Finding>) {
+        let Some(doc) = self.render(t, rule, out) else {
+            return;
+        };
+        match crate::schema::validate_with(&doc, v) {
+            Ok(errors) if errors.is_empty() => {}
+            Ok(errors) => out.push(Finding {
+                schema_errors: errors.clone(),
+                ..Finding::new(
+                    rule,
+                    Check::ValidAgainst,
+                    format!(
+                        "does not validate against the given schema: {} error(s)",
+                        errors.len()
+                    ),
+                )
+                .actual(v.clone())
+            }),
+            Err(e) => out.push(Finding::new(rule, Check::ValidAgainst, e).actual(v.clone())),
         }
     }
 }
 
-/// Adds what was expected to the finding just made.
-fn expecting(out: &mut [Finding], want: Value) {
-    if let Some(f) = out.last_mut() {
-        f.expected = Some(want);
+#[derive(Clone, Copy)]
+enum Affix {
+    Start,
+    End,
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    Exactly,
+    AtLeast,
+    AtMost,
+}
+
+/// `f`, placed where its check is written.
+fn placed(mut f: Finding, pos: Pos) -> Finding {
+    f.at = Some(pos);
+    f
+}
+
+/// Places the findings not placed yet (a nested check's keep their own place).
+fn stamp(findings: &mut [Finding], pos: Pos) {
+    for f in findings {
+        f.at.get_or_insert(pos);
     }
+}
+
+fn regex_mismatch(re: &crate::case::plan::Pattern, v: &Value) -> Option<String> {
+    match v.as_str().map(|s| re.is_match(s)) {
+        Some(Ok(true)) => None,
+        Some(Err(e)) => Some(format!("regex /{re}/ cannot be built: {e}")),
+        _ => Some(format!(
+            "expected a string matching /{re}/, got {}",
+            short(v)
+        )),
+    }
+}
+
+fn duplicates(v: &Value) -> Option<String> {
+    let Some(items) = v.as_array() else {
+        return Some(format!("expected an array, got {}", short(v)));
+    };
+    let dups: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, x)| items[..*i].contains(x))
+        .map(|(_, x)| x.clone())
+        .collect();
+    (!dups.is_empty()).then(|| {
+        format!(
+            "expected no duplicates, but these repeat: {}",
+            short(&Value::Array(dups))
+        )
+    })
+}
+
+fn length(rule: &str, v: &Value, bound: usize, how: Bound, out: &mut Vec<Finding>) {
+    let n = match v {
+        Value::Array(a) => a.len(),
+        Value::String(s) => s.chars().count(),
+        Value::Object(o) => o.len(),
+        _ => usize::MAX,
+    };
+    let (check, name, ok) = match how {
+        Bound::Exactly => (Check::Len, "exactly", n == bound),
+        Bound::AtLeast => (Check::MinLen, "at least", n >= bound),
+        Bound::AtMost => (Check::MaxLen, "at most", n <= bound),
+    };
+    let message = if n == usize::MAX {
+        format!("expected something with a length, got {}", short(v))
+    } else if ok {
+        return;
+    } else {
+        format!("expected a length of {name} {bound}, got {n}: {}", short(v))
+    };
+    out.push(Finding::new(rule, check, message).actual(v.clone()));
+}
+
+fn type_mismatch(t: JsonType, v: &Value) -> Option<String> {
+    let actual = JsonType::of(v);
+    let ok = actual == t || (t == JsonType::Number && actual == JsonType::Integer);
+    (!ok).then(|| {
+        format!(
+            "expected a JSON {}, got a {}: {}",
+            t.name(),
+            actual.name(),
+            short(v)
+        )
+    })
 }
 
 fn digest_value(d: &crate::http::Digest, f: crate::valuepath::DigestField) -> Value {
@@ -831,90 +852,49 @@ mod tests {
         out.into_iter().map(|f| f.message).collect()
     }
 
-    fn p() -> plan::Predicate {
-        plan::Predicate::default()
+    /// A check of one condition, written at line 7, column 3.
+    fn p(c: Condition) -> plan::Predicate {
+        plan::Predicate {
+            pos: HERE,
+            conditions: vec![plan::At::new(HERE, c)],
+        }
     }
+
+    const HERE: Pos = Pos { line: 7, column: 3 };
 
     #[test]
     fn presence() {
         assert_eq!(
-            run(
-                None,
-                plan::Predicate {
-                    exists: Some(true),
-                    ..p()
-                }
-            ),
+            run(None, p(Condition::Present)),
             ["expected present, but it is absent"]
         );
         assert_eq!(
-            run(
-                Some(json!(1)),
-                plan::Predicate {
-                    exists: Some(false),
-                    ..p()
-                }
-            ),
+            run(Some(json!(1)), p(Condition::Absent)),
             ["expected absent, found 1"]
         );
-        assert!(run(
-            None,
-            plan::Predicate {
-                exists: Some(false),
-                ..p()
-            }
-        )
-        .is_empty());
+        assert!(run(None, p(Condition::Absent)).is_empty());
         // Any other condition on an absent value fails for absence.
         assert_eq!(
-            run(
-                None,
-                plan::Predicate {
-                    len: Some(1),
-                    ..p()
-                }
-            ),
+            run(None, p(Condition::Len(1))),
             ["expected present, but it is absent"]
         );
     }
 
     #[test]
     fn equality_and_templates() {
-        assert!(run(
-            Some(json!("abc")),
-            plan::Predicate {
-                equals: Some(t(json!("{{id}}"))),
-                ..p()
-            }
-        )
-        .is_empty());
+        assert!(run(Some(json!("abc")), p(Condition::Equals(t(json!("{{id}}"))))).is_empty());
         assert_eq!(
-            run(
-                Some(json!("abd")),
-                plan::Predicate {
-                    equals: Some(t(json!("{{id}}"))),
-                    ..p()
-                }
-            ),
+            run(Some(json!("abd")), p(Condition::Equals(t(json!("{{id}}"))))),
             [r#"expected "abc", got "abd""#]
         );
         assert_eq!(
-            run(
-                Some(json!(2)),
-                plan::Predicate {
-                    not_equals: Some(t(json!(2))),
-                    ..p()
-                }
-            ),
+            run(Some(json!(2)), p(Condition::NotEquals(t(json!(2))))),
             ["expected anything but 2"]
         );
         assert_eq!(
             run(
                 Some(json!(3)),
-                plan::Predicate {
-                    one_of: Some(vec![t(json!(1)), t(json!(2))]),
-                    ..p()
-                }
+                p(Condition::OneOf(vec![t(json!(1)), t(json!(2))]))
             ),
             ["expected one of [1,2], got 3"]
         );
@@ -922,44 +902,32 @@ mod tests {
 
     #[test]
     fn strings() {
-        let re = Some(plan::Pattern::new("^a+$").unwrap());
+        let re = plan::Pattern::new("^a+$").unwrap();
         assert_eq!(
-            run(Some(json!("b")), plan::Predicate { regex: re, ..p() }),
+            run(Some(json!("b")), p(Condition::Regex(re))),
             [r#"expected a string matching /^a+$/, got "b""#]
         );
-        let huge = Some(plan::Pattern::new(r"\w{1000}{1000}").unwrap());
-        let out = run(Some(json!("a")), plan::Predicate { regex: huge, ..p() });
+        let huge = plan::Pattern::new(r"\w{1000}{1000}").unwrap();
+        let out = run(Some(json!("a")), p(Condition::Regex(huge)));
         assert!(
             out[0].starts_with(r"regex /\w{1000}{1000}/ cannot be built: "),
             "{out:?}"
         );
-        let st = Some(crate::template::Template::parse("/v2/{{id}}").unwrap());
+        let st = crate::template::Template::parse("/v2/{{id}}").unwrap();
         assert!(run(
             Some(json!("http://h/v2/abc")),
-            plan::Predicate {
-                ends_with: st.clone(),
-                ..p()
-            }
+            p(Condition::EndsWith(st.clone()))
         )
         .is_empty());
         assert_eq!(
             run(
                 Some(json!("http://h/v2/x")),
-                plan::Predicate {
-                    ends_with: st.clone(),
-                    ..p()
-                }
+                p(Condition::EndsWith(st.clone()))
             ),
             [r#"expected a string ending with "/v2/abc", got "http://h/v2/x""#]
         );
         assert_eq!(
-            run(
-                Some(json!("x/v2/abc")),
-                plan::Predicate {
-                    starts_with: st,
-                    ..p()
-                }
-            ),
+            run(Some(json!("x/v2/abc")), p(Condition::StartsWith(st))),
             [r#"expected a string starting with "/v2/abc", got "x/v2/abc""#]
         );
     }
@@ -970,69 +938,36 @@ mod tests {
         assert_eq!(
             run(
                 Some(tags.clone()),
-                plan::Predicate {
-                    contains_once: Some(t(json!("a"))),
-                    ..p()
-                }
+                p(Condition::ContainsOnce(t(json!("a"))))
             ),
             [r#"expected "a" exactly once, found it 2 time(s) in ["a","b","a"]"#]
         );
         assert_eq!(
-            run(
-                Some(tags.clone()),
-                plan::Predicate {
-                    unique: Some(true),
-                    ..p()
-                }
-            ),
+            run(Some(tags.clone()), p(Condition::Unique)),
             [r#"expected no duplicates, but these repeat: ["a"]"#]
         );
         assert_eq!(
-            run(
-                Some(tags.clone()),
-                plan::Predicate {
-                    contains: Some(t(json!("c"))),
-                    ..p()
-                }
-            ),
+            run(Some(tags.clone()), p(Condition::Contains(t(json!("c"))))),
             [r#"expected it to contain "c", got ["a","b","a"]"#]
         );
         assert_eq!(
-            run(
-                Some(tags.clone()),
-                plan::Predicate {
-                    not_contains: Some(t(json!("b"))),
-                    ..p()
-                }
-            ),
+            run(Some(tags.clone()), p(Condition::NotContains(t(json!("b"))))),
             [r#"expected it not to contain "b", got ["a","b","a"]"#]
         );
         assert_eq!(
             run(
                 Some(json!(["b", "c"])),
-                plan::Predicate {
-                    set_equals: Some(vec![t(json!("a")), t(json!("b"))]),
-                    ..p()
-                }
+                p(Condition::SetEquals(vec![t(json!("a")), t(json!("b"))]))
             ),
             [r#"expected the set ["a","b"], got ["b","c"] (missing ["a"], unexpected ["c"])"#]
         );
         assert!(run(
             Some(json!(["b", "a"])),
-            plan::Predicate {
-                set_equals: Some(vec![t(json!("a")), t(json!("b"))]),
-                ..p()
-            }
+            p(Condition::SetEquals(vec![t(json!("a")), t(json!("b"))]))
         )
         .is_empty());
         assert_eq!(
-            run(
-                Some(json!("s")),
-                plan::Predicate {
-                    contains_once: Some(t(json!("a"))),
-                    ..p()
-                }
-            ),
+            run(Some(json!("s")), p(Condition::ContainsOnce(t(json!("a"))))),
             [r#"expected an array, got "s""#]
         );
     }
@@ -1040,113 +975,51 @@ mod tests {
     #[test]
     fn lengths_types_and_order() {
         assert_eq!(
-            run(
-                Some(json!([1, 2, 3])),
-                plan::Predicate {
-                    max_len: Some(2),
-                    ..p()
-                }
-            ),
+            run(Some(json!([1, 2, 3])), p(Condition::MaxLen(2))),
             ["expected a length of at most 2, got 3: [1,2,3]"]
         );
         assert_eq!(
-            run(
-                Some(json!([])),
-                plan::Predicate {
-                    min_len: Some(1),
-                    ..p()
-                }
-            ),
+            run(Some(json!([])), p(Condition::MinLen(1))),
             ["expected a length of at least 1, got 0: []"]
         );
         assert_eq!(
-            run(
-                Some(json!("ab")),
-                plan::Predicate {
-                    len: Some(3),
-                    ..p()
-                }
-            ),
+            run(Some(json!("ab")), p(Condition::Len(3))),
             [r#"expected a length of exactly 3, got 2: "ab""#]
         );
         assert_eq!(
-            run(
-                Some(json!(true)),
-                plan::Predicate {
-                    len: Some(3),
-                    ..p()
-                }
-            ),
+            run(Some(json!(true)), p(Condition::Len(3))),
             ["expected something with a length, got true"]
         );
         assert_eq!(
-            run(
-                Some(json!("1")),
-                plan::Predicate {
-                    type_: Some(JsonType::Integer),
-                    ..p()
-                }
-            ),
+            run(Some(json!("1")), p(Condition::Type(JsonType::Integer))),
             [r#"expected a JSON integer, got a string: "1""#]
         );
-        assert!(run(
-            Some(json!(1)),
-            plan::Predicate {
-                type_: Some(JsonType::Number),
-                ..p()
-            }
-        )
-        .is_empty());
+        assert!(run(Some(json!(1)), p(Condition::Type(JsonType::Number))).is_empty());
         assert_eq!(
-            run(
-                Some(json!(1)),
-                plan::Predicate {
-                    gt: Some(t(json!(1))),
-                    ..p()
-                }
-            ),
+            run(Some(json!(1)), p(Condition::Gt(t(json!(1))))),
             ["expected 1 > 1"]
         );
         assert!(run(
             Some(json!("2026-01-02T00:00:00Z")),
-            plan::Predicate {
-                ge: Some(t(json!("2026-01-01T00:00:00Z"))),
-                ..p()
-            }
+            p(Condition::Ge(t(json!("2026-01-01T00:00:00Z"))))
         )
         .is_empty());
         assert_eq!(
-            run(
-                Some(json!("a")),
-                plan::Predicate {
-                    lt: Some(t(json!(1))),
-                    ..p()
-                }
-            ),
+            run(Some(json!("a")), p(Condition::Lt(t(json!(1))))),
             [r#"cannot order "a" against 1"#]
         );
     }
 
     #[test]
     fn schema_and_each() {
-        let msgs = run(
-            Some(json!({"id": 1})),
-            plan::Predicate {
-                schema: Some("thing".into()),
-                ..p()
-            },
-        );
+        let msgs = run(Some(json!({"id": 1})), p(Condition::Schema("thing".into())));
         assert_eq!(
             msgs,
             ["does not validate against schema `thing`: 1 error(s)"]
         );
-        let each = plan::Predicate {
-            each: Some(Box::new(plan::Predicate {
-                type_: Some(JsonType::String),
-                ..p()
-            })),
-            ..p()
-        };
+        let each = p(Condition::Each(Box::new(p(Condition::Type(
+            JsonType::String,
+        )))));
         assert_eq!(
             run(Some(json!(["a", 2])), each),
             ["expected a JSON string, got a integer: 2"]
@@ -1162,7 +1035,10 @@ mod tests {
             schemas: &schemas,
         };
         let expect = Expect {
-            body: Some(t(json!({"status": "queued", "tags": []}))),
+            body: Some(plan::At::new(
+                HERE,
+                t(json!({"status": "queued", "tags": []})),
+            )),
             ..Expect::default()
         };
         let body = Ok(json!({"status": "active", "tags": [], "name": "n"}));
@@ -1174,7 +1050,7 @@ mod tests {
             received: None,
             sent: None,
         };
-        let f = checker.check(&expect, Some(&subject));
+        let f = checker.check(&expect, &subject);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].message, "does not contain the expected document");
         let diff = f[0].diff.as_deref().unwrap();
@@ -1198,15 +1074,9 @@ mod tests {
             schemas: &schemas,
         };
         let expect = Expect {
-            status: Some(vec![200, 204]),
-            headers: vec![(
-                "location".into(),
-                plan::Predicate {
-                    exists: Some(true),
-                    ..p()
-                },
-            )],
-            schema: Some("thing".into()),
+            status: Some(plan::At::new(HERE, vec![200, 204])),
+            headers: vec![("location".into(), p(Condition::Present))],
+            schema: Some(plan::At::new(HERE, "thing".into())),
             ..Expect::default()
         };
         let body = Err("not JSON (Content-Type: text/plain): expected value".to_string());
@@ -1219,7 +1089,7 @@ mod tests {
             sent: None,
         };
         let f: Vec<String> = checker
-            .check(&expect, Some(&subject))
+            .check(&expect, &subject)
             .into_iter()
             .map(|f| format!("{}: {}", f.rule, f.message))
             .collect();
@@ -1231,6 +1101,46 @@ mod tests {
                 "body: expected a JSON body: not JSON (Content-Type: text/plain): expected value",
             ]
         );
+    }
+
+    #[test]
+    fn a_finding_is_placed_at_the_condition_that_made_it() {
+        let env = Env::new("r", "a::b");
+        let schemas = schemas();
+        let checker = Checker {
+            env: &env,
+            schemas: &schemas,
+        };
+        let at = |line, column| Pos { line, column };
+        let inner = plan::Predicate {
+            pos: at(4, 20),
+            conditions: vec![plan::At::new(at(4, 27), Condition::Type(JsonType::String))],
+        };
+        let pred = plan::Predicate {
+            pos: at(4, 5),
+            conditions: vec![
+                plan::At::new(at(4, 9), Condition::MaxLen(1)),
+                plan::At::new(at(4, 20), Condition::Each(Box::new(inner))),
+            ],
+        };
+        let mut out = Vec::new();
+        checker.predicate("body.tags", Some(&json!(["a", 2])), &pred, &mut out);
+        let placed: Vec<(Option<Pos>, Check)> = out.iter().map(|f| (f.at, f.check)).collect();
+        // The nested condition keeps its own place, not the `each` that holds it.
+        assert_eq!(
+            placed,
+            [
+                (Some(at(4, 9)), Check::MaxLen),
+                (Some(at(4, 27)), Check::Type)
+            ]
+        );
+        // An absent value fails once, at the first condition; `exists: false` at itself.
+        let mut out = Vec::new();
+        checker.predicate("body.x", None, &pred, &mut out);
+        assert_eq!((out.len(), out[0].at), (1, Some(at(4, 9))));
+        let mut out = Vec::new();
+        checker.predicate("body.x", Some(&json!(1)), &p(Condition::Absent), &mut out);
+        assert_eq!(out[0].at, Some(HERE));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Running one case against the target: render each step, send it, check the response, capture
 //! variables, follow pagination links, and always delete what the case created.
 
-use crate::case::plan::{Body, Creates, Request, Step};
+use crate::case::plan::{
+    Alongside, At, Body, Capture, Creates, Exchange, Mode, Request, Send, Step, StepKind,
+};
 use crate::case::{ApiVersion, Case};
 use crate::cleanup::{Kind, Tracker};
 use crate::expect::{Check, Checker, Finding, Subject};
@@ -10,6 +12,7 @@ use crate::outcome::{CaseResult, ExchangeRecord, ResponseEvidence, StepRecord, V
 use crate::persona::{Persona, Personas};
 use crate::schema::SchemaSet;
 use crate::template::Env;
+use crate::valuepath::ValuePath;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -136,9 +139,26 @@ pub async fn run_case(ctx: &RunContext, case: &Case) -> CaseResult {
         }
         break;
     }
+    show_in_case(case, &mut result.steps);
     result.cleanup = ctx.tracker.delete(&ctx.target, Some(&case.id)).await;
     result.duration_ms = started.elapsed().as_millis();
     result
+}
+
+/// Gives each finding of a written check the case's lines around it, so a person reading it
+/// sees the check that failed.
+fn show_in_case(case: &Case, steps: &mut [StepRecord]) {
+    for f in steps.iter_mut().flat_map(|s| s.findings.iter_mut()) {
+        if let Some(at) = f.at {
+            let lines = case.line..=case.end_line;
+            f.excerpt = Some(crate::report::excerpt::excerpt(
+                &case.source,
+                lines,
+                at,
+                &f.message,
+            ));
+        }
+    }
 }
 
 /// Why the case cannot run on this target, if it cannot.
@@ -210,142 +230,6 @@ async fn run_step(
     step: &Step,
     env: &mut Env,
 ) -> (StepRecord, StepEnd) {
-    let Some(side) = &step.alongside else {
-        return run_one_step(ctx, case, step, env, None).await;
-    };
-    // The other client's requests are made first (they cannot depend on this step's
-    // responses), then sent one after another while this step runs, and judged after both.
-    let Some(side_request) = &side.request else {
-        return (
-            empty_record(step),
-            StepEnd::Errored("`alongside` without a request".into()),
-        );
-    };
-    let identity = ctx.identity(side.persona);
-    let mut rendered = Vec::new();
-    for copy in 0..side.repeat {
-        env.copy = Some(copy);
-        let r = render_request(side_request, env, &identity, false);
-        env.copy = None;
-        match r {
-            Ok(x) => rendered.push(x),
-            Err(e) => {
-                return (
-                    empty_record(step),
-                    StepEnd::Errored(format!("alongside: {e}")),
-                )
-            }
-        }
-    }
-    let url = match side_request.path.render_string(env) {
-        Ok(p) => ctx.target.url(&p),
-        Err(e) => {
-            return (
-                empty_record(step),
-                StepEnd::Errored(format!("alongside path: {e}")),
-            )
-        }
-    };
-    // The other client starts once this step has its first response, so its changes land
-    // while the step is under way (between its pages), not before it began.
-    let started = tokio::sync::Notify::new();
-    let sends = async {
-        started.notified().await;
-        let mut answers = Vec::new();
-        for (headers, body) in rendered {
-            let (sent, received) = ctx
-                .target
-                .send_with(
-                    side_request.method.clone(),
-                    &url,
-                    &headers,
-                    body,
-                    side_request.stream,
-                )
-                .await;
-            answers.push((headers, sent, received));
-        }
-        answers
-    };
-    let ((mut record, end), answers) =
-        tokio::join!(run_one_step(ctx, case, step, env, Some(&started)), sends);
-    let n = answers.len();
-    let mut findings = Vec::new();
-    for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
-        let received = match received {
-            Ok(r) => r,
-            Err(e) => {
-                return no_response(
-                    record,
-                    sent,
-                    format!("alongside request {} of {n}: {e}", i + 1),
-                )
-            }
-        };
-        let sent_digest = sent.digest.clone();
-        record.exchanges.push(ExchangeRecord {
-            request: sent,
-            response: Some(ResponseEvidence::from(&received)),
-            error: None,
-        });
-        let (found, _) = judge(
-            ctx,
-            case,
-            side,
-            env,
-            &url,
-            &headers,
-            sent_digest.as_ref(),
-            &received,
-        );
-        for mut f in found {
-            f.response = Some(format!("alongside request {} of {n}", i + 1));
-            findings.push(f);
-        }
-    }
-    match end {
-        StepEnd::Passed if !findings.is_empty() => {
-            let end = summarize(&findings);
-            record.findings.extend(findings);
-            (record, end)
-        }
-        other => {
-            record.findings.extend(findings);
-            (record, other)
-        }
-    }
-}
-
-fn empty_record(step: &Step) -> StepRecord {
-    StepRecord {
-        number: step.number,
-        line: step.line,
-        title: step.title.clone(),
-        exchanges: Vec::new(),
-        findings: Vec::new(),
-    }
-}
-
-/// One step without an `alongside`: a request (repeated when polling, once per page when
-/// following links, or sent in parallel copies), or checks on variables.
-/// `started` is told when the first response is in (also when there is none).
-async fn run_one_step(
-    ctx: &RunContext,
-    case: &Case,
-    step: &Step,
-    env: &mut Env,
-    started: Option<&tokio::sync::Notify>,
-) -> (StepRecord, StepEnd) {
-    // Whatever happens, whoever waits for the first response is let go when this step ends.
-    struct Release<'a>(Option<&'a tokio::sync::Notify>);
-    impl Drop for Release<'_> {
-        fn drop(&mut self) {
-            if let Some(n) = self.0 {
-                n.notify_one();
-            }
-        }
-    }
-    let release = Release(started);
     let mut record = StepRecord {
         number: step.number,
         line: step.line,
@@ -353,134 +237,377 @@ async fn run_one_step(
         exchanges: Vec::new(),
         findings: Vec::new(),
     };
-    let Some(request) = &step.request else {
-        let findings = Checker {
-            env,
-            schemas: &ctx.schemas,
+    let end = match &step.kind {
+        StepKind::Vars(checks) => {
+            record.findings = Checker {
+                env,
+                schemas: &ctx.schemas,
+            }
+            .checks(checks, None);
+            summarize(&record.findings)
         }
-        .check(&step.expect, None);
-        let end = summarize(&findings);
-        record.findings = findings;
-        return (record, end);
+        StepKind::Send(send) => run_send(ctx, case, send, env, &mut record)
+            .await
+            .unwrap_or_else(StepEnd::Errored),
     };
-    if let Some(shown) = &step.wait_past {
+    (record, end)
+}
+
+/// A step that sends its request, in the step's mode. `Err` is a harness error: the request
+/// could not be made, or no answer came.
+async fn run_send(
+    ctx: &RunContext,
+    case: &Case,
+    send: &Send,
+    env: &mut Env,
+    record: &mut StepRecord,
+) -> Result<StepEnd, String> {
+    if let Some(shown) = &send.wait_past {
         let unit = shown
             .render_string(env)
-            .and_then(|t| crate::precision::unit_of(&t));
-        match unit {
-            Ok(unit) => tokio::time::sleep(unit).await,
-            Err(e) => return (record, StepEnd::Errored(format!("wait_past: {e}"))),
+            .and_then(|t| crate::precision::unit_of(&t))
+            .map_err(|e| format!("wait_past: {e}"))?;
+        tokio::time::sleep(unit).await;
+    }
+    let ex = &send.exchange;
+    let url = ex
+        .request
+        .path
+        .render_string(env)
+        .map(|p| ctx.target.url(&p))
+        .map_err(|e| format!("request path: {e}"))?;
+    let at = Place { ctx, case, ex };
+    match &send.mode {
+        Mode::Once { alongside } => at.pages(env, url, None, alongside.as_ref(), record).await,
+        Mode::Follow {
+            link,
+            max_pages,
+            alongside,
+        } => {
+            let follow = Some((link, *max_pages));
+            at.pages(env, url, follow, alongside.as_ref(), record).await
         }
+        Mode::Poll {
+            attempts,
+            interval_ms,
+        } => at.poll(env, &url, *attempts, *interval_ms, record).await,
+        Mode::Parallel { copies } => at.parallel(env, &url, *copies, record).await,
     }
-    let mut url = match request.path.render_string(env) {
-        Ok(p) => ctx.target.url(&p),
-        Err(e) => return (record, StepEnd::Errored(format!("request path: {e}"))),
-    };
-    if step.parallel > 1 {
-        return run_parallel(ctx, case, step, env, request, &url, record).await;
+}
+
+/// One request sent: what went out, and the answer if one came.
+struct Sent {
+    headers: Vec<(String, String)>,
+    request: SentRequest,
+    answer: Result<Received, String>,
+}
+
+/// Sends one rendered request: every request of every step goes out here.
+async fn exchange(
+    ctx: &RunContext,
+    method: reqwest::Method,
+    url: &str,
+    (headers, body): Rendered,
+    stream: bool,
+) -> Sent {
+    let (request, answer) = ctx
+        .target
+        .send_with(method, url, &headers, body, stream)
+        .await;
+    Sent {
+        headers,
+        request,
+        answer: answer.map_err(|e| e.to_string()),
     }
-    let mut page = 1;
-    let mut attempt = 0;
-    loop {
-        let identity = ctx.identity(step.persona);
-        let (headers, body) = match render_request(request, env, &identity, page > 1) {
-            Ok(x) => x,
-            Err(e) => return (record, StepEnd::Errored(e)),
-        };
-        let method = if page > 1 {
-            reqwest::Method::GET
-        } else {
-            request.method.clone()
-        };
-        let (sent, received) = ctx
-            .target
-            .send_with(method.clone(), &url, &headers, body, request.stream)
-            .await;
-        let received = match received {
+}
+
+/// What a step's requests are judged against: the case and the exchange as planned.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    ctx: &'a RunContext,
+    case: &'a Case,
+    ex: &'a Exchange,
+}
+
+/// An answer taken in: its findings, and the answer with its body as parsed.
+struct Judged {
+    findings: Vec<Finding>,
+    received: Received,
+    body: Result<Value, String>,
+    sent: Option<crate::http::Digest>,
+}
+
+impl Place<'_> {
+    /// Files a sent request's exchange in the record and judges its answer; `label` says
+    /// which of several requests it was. No answer is a harness error.
+    fn settle(
+        self,
+        env: &mut Env,
+        url: &str,
+        sent: Sent,
+        label: Option<String>,
+        record: &mut StepRecord,
+    ) -> Result<Judged, String> {
+        let received = match sent.answer {
             Ok(r) => r,
-            Err(e) => return no_response(record, sent, e.to_string()),
-        };
-        if page == 1 && attempt == 0 {
-            if let Some(n) = release.0 {
-                n.notify_one();
+            Err(e) => {
+                let why = match &label {
+                    Some(l) => format!("{l}: {e}"),
+                    None => e,
+                };
+                record.exchanges.push(ExchangeRecord {
+                    request: sent.request,
+                    response: None,
+                    error: Some(why.clone()),
+                });
+                return Err(why);
             }
-        }
-        let sent_digest = sent.digest.clone();
+        };
+        let digest = sent.request.digest.clone();
         record.exchanges.push(ExchangeRecord {
-            request: sent,
+            request: sent.request,
             response: Some(ResponseEvidence::from(&received)),
             error: None,
         });
-        let (findings, body) = judge(
-            ctx,
-            case,
-            step,
+        let (mut findings, body) = judge(
+            self.ctx,
+            self.case,
+            self.ex,
             env,
-            &url,
-            &headers,
-            sent_digest.as_ref(),
+            url,
+            &sent.headers,
+            digest.as_ref(),
             &received,
         );
-        if !findings.is_empty() {
-            if let Some(poll) = &step.poll {
-                let expected_status = match &step.expect.status {
-                    Some(codes) => codes.contains(&received.status),
-                    None => (200..300).contains(&received.status),
-                };
-                attempt += 1;
-                // Waiting changes the state polled for (body, checks), never the shape of an
-                // answer (schema, headers): such a finding is judged at once.
-                let awaited_only = findings.iter().all(awaited);
-                if expected_status && awaited_only && attempt < poll.attempts {
-                    // Not there yet: keep only the latest exchange as evidence and ask again.
-                    record.exchanges.clear();
-                    tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
+        for f in &mut findings {
+            f.response.clone_from(&label);
+        }
+        Ok(Judged {
+            findings,
+            received,
+            body,
+            sent: digest,
+        })
+    }
+
+    fn render(self, env: &Env, follow_up: bool) -> Result<Rendered, String> {
+        let identity = self.ctx.identity(self.ex.persona);
+        render_request(&self.ex.request, env, &identity, follow_up)
+    }
+
+    /// The request, then each page its link leads to, while another client's requests (if
+    /// any) go out.
+    async fn pages(
+        self,
+        env: &mut Env,
+        url: String,
+        follow: Option<(&At<ValuePath>, u32)>,
+        side: Option<&Alongside>,
+        record: &mut StepRecord,
+    ) -> Result<StepEnd, String> {
+        let Some(side) = side else {
+            return self.walk(env, url, follow, None, record).await;
+        };
+        // The other client's requests are made first (they cannot depend on this step's
+        // answers), sent one after another once this step has its first answer, so its
+        // changes land while the step is under way, and judged after both.
+        let other = Place {
+            ex: &side.exchange,
+            ..self
+        };
+        let side_url = side
+            .exchange
+            .request
+            .path
+            .render_string(env)
+            .map(|p| self.ctx.target.url(&p))
+            .map_err(|e| format!("alongside path: {e}"))?;
+        let mut rendered = Vec::new();
+        for copy in 0..side.copies {
+            env.copy = Some(copy);
+            let r = other.render(env, false);
+            env.copy = None;
+            rendered.push(r.map_err(|e| format!("alongside: {e}"))?);
+        }
+        let started = tokio::sync::Notify::new();
+        let request = &side.exchange.request;
+        let sends = async {
+            started.notified().await;
+            let mut answers = Vec::new();
+            for r in rendered {
+                let method = request.method.clone();
+                answers.push(exchange(self.ctx, method, &side_url, r, request.stream).await);
+            }
+            answers
+        };
+        let (end, answers) =
+            tokio::join!(self.walk(env, url, follow, Some(&started), record), sends);
+        let n = answers.len();
+        let mut findings = Vec::new();
+        for (i, sent) in answers.into_iter().enumerate() {
+            let label = Some(format!("alongside request {} of {n}", i + 1));
+            findings.extend(other.settle(env, &side_url, sent, label, record)?.findings);
+        }
+        let side_failed = !findings.is_empty();
+        record.findings.extend(findings);
+        Ok(match end? {
+            StepEnd::Passed if side_failed => StepEnd::Failed,
+            other => other,
+        })
+    }
+
+    /// The request and the pages after it; `started` is told when the first answer is in
+    /// (also when there is none).
+    async fn walk(
+        self,
+        env: &mut Env,
+        mut url: String,
+        follow: Option<(&At<ValuePath>, u32)>,
+        started: Option<&tokio::sync::Notify>,
+        record: &mut StepRecord,
+    ) -> Result<StepEnd, String> {
+        // Whoever waits for the first answer is let go whatever happens to this step.
+        struct Release<'a>(Option<&'a tokio::sync::Notify>);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                if let Some(n) = self.0.take() {
+                    n.notify_one();
+                }
+            }
+        }
+        let mut release = Release(started);
+        let mut page = 1;
+        loop {
+            let method = match page {
+                1 => self.ex.request.method.clone(),
+                _ => reqwest::Method::GET,
+            };
+            let rendered = self.render(env, page > 1)?;
+            let sent = exchange(self.ctx, method, &url, rendered, self.ex.request.stream).await;
+            drop(std::mem::replace(&mut release, Release(None)));
+            let judged = self.settle(env, &url, sent, None, record)?;
+            if !judged.findings.is_empty() {
+                let end = not_applicable(self.ctx, self.case, self.ex, &judged.received)
+                    .unwrap_or(StepEnd::Failed);
+                record.findings = judged.findings;
+                return Ok(end);
+            }
+            let Some((link, max_pages)) = follow else {
+                return Ok(StepEnd::Passed);
+            };
+            let subject = subject(&judged.received, &judged.body, judged.sent.as_ref());
+            let next = Checker {
+                env,
+                schemas: &self.ctx.schemas,
+            }
+            .resolve(link, Some(&subject))?;
+            let rule = link.to_string();
+            let finding = match next {
+                Some(Value::String(next)) if page < max_pages as usize => {
+                    url = self.ctx.target.url(&next);
+                    page += 1;
                     continue;
                 }
-                if expected_status && awaited_only {
-                    // The last answer's findings stand, each saying how long it was waited for.
-                    let mut findings = findings;
-                    for f in &mut findings {
-                        f.message = format!(
-                            "still not so after {attempt} attempts, {} ms apart: {}",
-                            poll.interval_ms, f.message
-                        );
-                    }
-                    record.findings = findings;
-                    return (record, StepEnd::Failed);
-                }
-            }
-            let end =
-                not_applicable(ctx, case, step, &received).unwrap_or_else(|| summarize(&findings));
-            record.findings = findings;
-            return (record, end);
-        }
-        let Some(follow) = &step.follow else { break };
-        let subject = subject(&received, &body, sent_digest.as_ref());
-        let link = Checker {
-            env,
-            schemas: &ctx.schemas,
-        }
-        .resolve(follow, Some(&subject));
-        match link {
-            Ok(Some(Value::String(next))) => {
-                if page >= step.max_pages as usize {
+                None | Some(Value::Null) => return Ok(StepEnd::Passed),
+                Some(Value::String(_)) => {
                     let why = format!("still more pages after {page}: the links never end");
-                    return fail_with(record, Finding::new(follow.to_string(), Check::Follow, why));
+                    Finding::new(rule, Check::Follow, why)
                 }
-                url = ctx.target.url(&next);
-                page += 1;
-            }
-            Ok(None) | Ok(Some(Value::Null)) => break,
-            Ok(Some(other)) => {
-                let why = format!("expected a link (string), got {other}");
-                let f = Finding::new(follow.to_string(), Check::Follow, why).actual(other);
-                return fail_with(record, f);
-            }
-            Err(e) => return (record, StepEnd::Errored(e)),
+                Some(other) => {
+                    let why = format!("expected a link (string), got {other}");
+                    Finding::new(rule, Check::Follow, why).actual(other)
+                }
+            };
+            record.findings.push(Finding {
+                at: Some(link.pos),
+                ..finding
+            });
+            return Ok(StepEnd::Failed);
         }
     }
-    (record, StepEnd::Passed)
+
+    /// Asks until the expectation holds: only an answer with an expected status whose
+    /// findings are all about awaited state is asked again.
+    async fn poll(
+        self,
+        env: &mut Env,
+        url: &str,
+        attempts: u32,
+        interval_ms: u64,
+        record: &mut StepRecord,
+    ) -> Result<StepEnd, String> {
+        let mut attempt = 0;
+        loop {
+            let rendered = self.render(env, false)?;
+            let method = self.ex.request.method.clone();
+            let sent = exchange(self.ctx, method, url, rendered, self.ex.request.stream).await;
+            let judged = self.settle(env, url, sent, None, record)?;
+            if judged.findings.is_empty() {
+                return Ok(StepEnd::Passed);
+            }
+            let expected_status = match &self.ex.expect.status {
+                Some(codes) => codes.contains(&judged.received.status),
+                None => (200..300).contains(&judged.received.status),
+            };
+            attempt += 1;
+            // Waiting changes the state polled for (body, checks), never the shape of an
+            // answer (schema, headers): such a finding is judged at once.
+            let awaited_only = judged.findings.iter().all(awaited);
+            if expected_status && awaited_only && attempt < attempts {
+                // Not there yet: keep only the latest exchange as evidence and ask again.
+                record.exchanges.clear();
+                tokio::time::sleep(std::time::Duration::from_millis(interval_ms)).await;
+                continue;
+            }
+            let mut findings = judged.findings;
+            if expected_status && awaited_only {
+                // The last answer's findings stand, each saying how long it was waited for.
+                for f in &mut findings {
+                    f.message = format!(
+                        "still not so after {attempt} attempts, {interval_ms} ms apart: {}",
+                        f.message
+                    );
+                }
+                record.findings = findings;
+                return Ok(StepEnd::Failed);
+            }
+            record.findings = findings;
+            return Ok(
+                not_applicable(self.ctx, self.case, self.ex, &judged.received)
+                    .unwrap_or(StepEnd::Failed),
+            );
+        }
+    }
+
+    /// The same request sent `copies` times at once; every answer must meet `expect`, and
+    /// `collect` gathers from all of them (for checks on the whole set in a later step).
+    async fn parallel(
+        self,
+        env: &mut Env,
+        url: &str,
+        copies: u32,
+        record: &mut StepRecord,
+    ) -> Result<StepEnd, String> {
+        let mut rendered = Vec::new();
+        for copy in 0..copies {
+            env.copy = Some(copy);
+            let r = self.render(env, false);
+            env.copy = None;
+            rendered.push(r?);
+        }
+        let request = &self.ex.request;
+        let sends = rendered
+            .into_iter()
+            .map(|r| exchange(self.ctx, request.method.clone(), url, r, request.stream));
+        let answers = futures_util::future::join_all(sends).await;
+        let n = answers.len();
+        for (i, sent) in answers.into_iter().enumerate() {
+            let label = Some(format!("response {} of {n}", i + 1));
+            let judged = self.settle(env, url, sent, label, record)?;
+            record.findings.extend(judged.findings);
+        }
+        Ok(summarize(&record.findings))
+    }
 }
 
 /// Whether a finding is about the state a polling step waits for, which a later answer may
@@ -513,7 +640,7 @@ fn subject<'a>(
 fn judge(
     ctx: &RunContext,
     case: &Case,
-    step: &Step,
+    ex: &Exchange,
     env: &mut Env,
     url: &str,
     headers: &[(String, String)],
@@ -521,83 +648,18 @@ fn judge(
     received: &Received,
 ) -> (Vec<Finding>, Result<Value, String>) {
     let body = parse_json(received);
-    note_created(ctx, case, step.creates, url, received, &body, headers);
+    note_created(ctx, case, ex.creates, url, received, &body, headers);
     let subject = subject(received, &body, sent);
     // Captures come first so checks can use them; their problems are listed after the checks'.
-    let capture_problems = capture(ctx, env, &step.capture, false, &subject);
+    let capture_problems = capture(ctx, env, &ex.capture, false, &subject);
     let mut findings = Checker {
         env,
         schemas: &ctx.schemas,
     }
-    .check(&step.expect, Some(&subject));
+    .check(&ex.expect, &subject);
     findings.extend(capture_problems);
-    findings.extend(capture(ctx, env, &step.collect, true, &subject));
+    findings.extend(capture(ctx, env, &ex.collect, true, &subject));
     (findings, body)
-}
-
-/// The same request sent `step.parallel` times at once; every response must meet `expect`,
-/// and `collect` gathers from all of them (for checks on the whole set in a later step).
-async fn run_parallel(
-    ctx: &RunContext,
-    case: &Case,
-    step: &Step,
-    env: &mut Env,
-    request: &Request,
-    url: &str,
-    mut record: StepRecord,
-) -> (StepRecord, StepEnd) {
-    let identity = ctx.identity(step.persona);
-    let mut sends = Vec::new();
-    for copy in 0..step.parallel {
-        env.copy = Some(copy);
-        let rendered = render_request(request, env, &identity, false);
-        env.copy = None;
-        match rendered {
-            Ok((headers, body)) => sends.push((headers, body)),
-            Err(e) => return (record, StepEnd::Errored(e)),
-        }
-    }
-    let answers =
-        futures_util::future::join_all(sends.into_iter().map(|(headers, body)| async move {
-            let (sent, received) = ctx
-                .target
-                .send_with(request.method.clone(), url, &headers, body, request.stream)
-                .await;
-            (headers, sent, received)
-        }))
-        .await;
-    let n = answers.len();
-    let mut findings = Vec::new();
-    for (i, (headers, sent, received)) in answers.into_iter().enumerate() {
-        let received = match received {
-            Ok(r) => r,
-            Err(e) => return no_response(record, sent, format!("response {} of {n}: {e}", i + 1)),
-        };
-        let sent_digest = sent.digest.clone();
-        record.exchanges.push(ExchangeRecord {
-            request: sent,
-            response: Some(ResponseEvidence::from(&received)),
-            error: None,
-        });
-        for mut f in judge(
-            ctx,
-            case,
-            step,
-            env,
-            url,
-            &headers,
-            sent_digest.as_ref(),
-            &received,
-        )
-        .0
-        {
-            f.response = Some(format!("response {} of {n}", i + 1));
-            findings.push(f);
-        }
-    }
-    let end = summarize(&findings);
-    record.findings = findings;
-    (record, end)
 }
 
 type Rendered = (Vec<(String, String)>, Option<Outgoing>);
@@ -737,7 +799,7 @@ fn last_segment(path: &str) -> String {
 fn capture(
     ctx: &RunContext,
     env: &mut Env,
-    paths: &[(String, crate::valuepath::ValuePath)],
+    captures: &[Capture],
     append: bool,
     subject: &Subject,
 ) -> Vec<Finding> {
@@ -747,11 +809,11 @@ fn capture(
         env,
         schemas: &ctx.schemas,
     };
-    for (name, path) in paths {
-        match checker.resolve(path, Some(subject)) {
-            Ok(Some(v)) => set.push((name.clone(), v)),
-            Ok(None) => findings.push(capture_finding(name, path, "absent")),
-            Err(e) => findings.push(capture_finding(name, path, &e)),
+    for c in captures {
+        match checker.resolve(&c.path, Some(subject)) {
+            Ok(Some(v)) => set.push((c.name.clone(), v)),
+            Ok(None) => findings.push(capture_finding(c, "absent")),
+            Err(e) => findings.push(capture_finding(c, &e)),
         }
     }
     for (name, value) in set {
@@ -773,28 +835,15 @@ fn capture(
     findings
 }
 
-fn capture_finding(name: &str, path: &crate::valuepath::ValuePath, why: &str) -> Finding {
-    Finding::new(
-        format!("capture {name}"),
-        Check::Capture,
-        format!("cannot capture `{name}` from {path}: {why}"),
-    )
-}
-
-/// Ends a step on a request that got no usable response (a harness error, not a failure).
-fn no_response(mut record: StepRecord, request: SentRequest, why: String) -> (StepRecord, StepEnd) {
-    record.exchanges.push(ExchangeRecord {
-        request,
-        response: None,
-        error: Some(why.clone()),
-    });
-    (record, StepEnd::Errored(why))
-}
-
-/// Ends a step on one finding.
-fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
-    record.findings.push(f);
-    (record, StepEnd::Failed)
+fn capture_finding(c: &Capture, why: &str) -> Finding {
+    Finding {
+        at: Some(c.path.pos),
+        ..Finding::new(
+            format!("capture {}", c.name),
+            Check::Capture,
+            format!("cannot capture `{}` from {}: {why}", c.name, c.path.item),
+        )
+    }
 }
 
 /// A failed step whose expectation does not hold for this deployment's personas or
@@ -802,14 +851,14 @@ fn fail_with(mut record: StepRecord, f: Finding) -> (StepRecord, StepEnd) {
 fn not_applicable(
     ctx: &RunContext,
     case: &Case,
-    step: &Step,
+    ex: &Exchange,
     received: &Received,
 ) -> Option<StepEnd> {
     let by_role = ctx.personas.as_ref().and_then(|ps| {
         crate::applicable::admin_was_allowed(
-            step.persona.unwrap_or(Persona::Owner),
+            ex.persona.unwrap_or(Persona::Owner),
             ps,
-            step.expect.status.as_deref(),
+            ex.expect.status.as_deref().map(|s| s.as_slice()),
             received.status,
         )
     });

@@ -8,7 +8,7 @@
 //! integers, floats; anything else is a string), and a field typed as a string takes any scalar
 //! as written, so `since: 2.14` reads as the text `2.14`.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as Marks};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -29,6 +29,114 @@ pub struct Pos {
 impl fmt::Display for Pos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Where a value is written: its position (for a mapping entry, its key's) and the field it is
+/// (`cases[0].steps[1].expect.status`), as problems and findings name it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Span {
+    pub pos: Pos,
+    pub field: String,
+}
+
+/// A value read with its [`Span`]: the case-file model keeps where each part was written, so
+/// a later problem or a failed check points at it without looking the field up again.
+/// Only this module's deserialiser can make one (it is a struct no other format has).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Spanned<T> {
+    pub span: Span,
+    pub value: T,
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Spanned<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            span: self.span,
+            value: f(self.value),
+        }
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.span.pos
+    }
+}
+
+/// The struct name and fields by which [`Spanned`] asks [`De`] for its position.
+const SPANNED: &str = "$imgconf::yaml::Spanned";
+const SPANNED_FIELDS: &[&str] = &["$line", "$column", "$field", "$value"];
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Spanned<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value read from a YAML file with its position")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Spanned<T>, A::Error> {
+                fn key<'de, A: de::MapAccess<'de>>(m: &mut A, i: usize) -> Result<(), A::Error> {
+                    match m.next_key::<String>()? {
+                        Some(k) if k == SPANNED_FIELDS[i] => Ok(()),
+                        _ => Err(de::Error::missing_field(SPANNED_FIELDS[i])),
+                    }
+                }
+                key(&mut m, 0)?;
+                let line = m.next_value()?;
+                key(&mut m, 1)?;
+                let column = m.next_value()?;
+                key(&mut m, 2)?;
+                let field = m.next_value()?;
+                key(&mut m, 3)?;
+                let value = m.next_value()?;
+                Ok(Spanned {
+                    span: Span {
+                        pos: Pos { line, column },
+                        field,
+                    },
+                    value,
+                })
+            }
+        }
+        d.deserialize_struct(SPANNED, SPANNED_FIELDS, V(std::marker::PhantomData))
+    }
+}
+
+/// The four entries a [`Spanned`] reads: the node's position and field, then the node.
+struct SpannedAccess<'a> {
+    de: De<'a>,
+    next: usize,
+}
+
+impl<'de> de::MapAccess<'de> for SpannedAccess<'_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some(name) = SPANNED_FIELDS.get(self.next) else {
+            return Ok(None);
+        };
+        seed.deserialize(name.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let (line, column) = self.de.at;
+        self.next += 1;
+        match self.next {
+            1 => seed.deserialize(line.into_deserializer()),
+            2 => seed.deserialize(column.into_deserializer()),
+            3 => seed.deserialize(self.de.path.to_string().into_deserializer()),
+            _ => seed.deserialize(self.de),
+        }
     }
 }
 
@@ -90,7 +198,7 @@ impl de::Error for Error {
     }
 }
 
-fn at(span: &Span) -> (usize, usize) {
+fn at(span: &Marks) -> (usize, usize) {
     (span.start.line(), span.start.col() + 1)
 }
 
@@ -317,6 +425,7 @@ pub fn from_node<T: DeserializeOwned>(node: &Node<'_>) -> Result<T, Error> {
     T::deserialize(De {
         node,
         path: Path::Root,
+        at: (node.line, node.column),
     })
 }
 
@@ -397,6 +506,8 @@ fn resolve(text: &str) -> Resolved<'_> {
 struct De<'a> {
     node: &'a Node<'a>,
     path: Path<'a>,
+    /// Where the field is written: a mapping value's key, else the node itself.
+    at: (usize, usize),
 }
 
 impl De<'_> {
@@ -438,6 +549,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_> {
         let de = De {
             node,
             path: Path::Index(self.path, self.index),
+            at: (node.line, node.column),
         };
         self.index += 1;
         seed.deserialize(de).map(Some)
@@ -452,6 +564,7 @@ struct Map<'a> {
     entries: std::slice::Iter<'a, (Node<'a>, Node<'a>)>,
     value: Option<&'a Node<'a>>,
     key: &'a str,
+    key_at: (usize, usize),
     path: &'a Path<'a>,
 }
 
@@ -466,6 +579,7 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
             return Ok(None);
         };
         self.value = Some(value);
+        self.key_at = (key.line, key.column);
         self.key = match &key.kind {
             Kind::Scalar { text, .. } => text,
             _ => "?",
@@ -474,6 +588,7 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
         seed.deserialize(De {
             node: key,
             path: *self.path,
+            at: self.key_at,
         })
         .map(Some)
     }
@@ -483,6 +598,7 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
         seed.deserialize(De {
             node,
             path: Path::Key(self.path, self.key),
+            at: self.key_at,
         })
     }
 
@@ -506,6 +622,7 @@ impl<'de, 'a> de::EnumAccess<'de> for Enum<'a> {
         let v = seed.deserialize(De {
             node: self.variant,
             path: *self.path,
+            at: (self.variant.line, self.variant.column),
         })?;
         Ok((v, self))
     }
@@ -556,6 +673,7 @@ impl Enum<'_> {
         f(De {
             node,
             path: Path::Key(self.path, key),
+            at: (self.variant.line, self.variant.column),
         })
     }
 }
@@ -583,6 +701,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
                 entries: entries.iter(),
                 value: None,
                 key: "",
+                key_at: (0, 0),
                 path: &self.path,
             }),
         };
@@ -661,9 +780,21 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         visitor.visit_unit()
     }
 
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        if name == SPANNED && fields == SPANNED_FIELDS {
+            return visitor.visit_map(SpannedAccess { de: self, next: 0 });
+        }
+        self.deserialize_any(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 bytes byte_buf unit unit_struct
-        seq tuple tuple_struct map struct
+        seq tuple tuple_struct map
     }
 }
 
@@ -795,6 +926,34 @@ mod tests {
     enum Format {
         Raw,
         Qcow2,
+    }
+
+    #[test]
+    fn a_spanned_value_keeps_its_field_and_where_it_is_written() {
+        #[derive(Deserialize)]
+        struct S {
+            a: Spanned<Vec<Spanned<u32>>>,
+            b: Option<Spanned<String>>,
+            c: indexmap::IndexMap<String, Spanned<Value>>,
+        }
+        let s: S = from_str("a:\n  - 1\n  - 2\nb: text\nc: {x: null}\n").unwrap();
+        assert_eq!(s.a.span.pos, Pos { line: 1, column: 1 });
+        assert_eq!(s.a.span.field, "a");
+        assert_eq!(s.a[1].span.pos, Pos { line: 3, column: 5 });
+        assert_eq!((s.a[1].span.field.as_str(), s.a[1].value), ("a[1]", 2));
+        let b = s.b.unwrap();
+        assert_eq!(
+            (b.span.pos.line, b.span.pos.column, b.as_str()),
+            (4, 1, "text")
+        );
+        let x = &s.c["x"];
+        assert_eq!(
+            (x.span.pos, &x.span.field, &x.value),
+            (Pos { line: 5, column: 5 }, &"c.x".to_string(), &Value::Null)
+        );
+        // The value's own problems keep the value's position.
+        let e = from_str::<S>("a: [1, x]\nc: {}\n").err().unwrap();
+        assert_eq!((e.line, e.column, e.path.as_str()), (1, 8, "a[1]"));
     }
 
     #[test]

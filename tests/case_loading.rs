@@ -1,8 +1,10 @@
 //! A malformed case file is reported with its file, line and field, before anything is sent.
 
+use imgconf::case::plan::{At, Condition};
 use imgconf::case::{load, LoadError};
 use imgconf::schema::SchemaSet;
 use imgconf::source::SourceFile;
+use imgconf::template::Env;
 
 fn schemas() -> SchemaSet {
     SchemaSet::compile(&[SourceFile::new(
@@ -42,7 +44,11 @@ fn a_valid_file_loads_into_a_plan() {
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].id, "tags::c");
     assert_eq!(cases[0].steps.len(), 2);
-    assert_eq!(cases[0].steps[1].expect.status, Some(vec![200, 203]));
+    let status = &cases[0].steps[1].exchanges()[0].expect.status;
+    assert_eq!(
+        status.as_ref().map(|s| s.item.clone()),
+        Some(vec![200, 203])
+    );
 }
 
 #[test]
@@ -318,10 +324,10 @@ fn digest_paths_name_their_field() {
 fn null_is_a_value_to_compare_with_not_a_missing_condition() {
     let text = case_with_step("      - request: {method: GET, path: /}\n        expect:\n          checks:\n            - {at: body.name, equals: null}\n");
     let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
-    let pred = &cases[0].steps[0].expect.checks[0].1;
+    let pred = &cases[0].steps[0].exchanges()[0].expect.checks[0].1;
     assert!(
-        pred.equals.is_some(),
-        "equals: null must be kept as a condition"
+        matches!(&pred.conditions[0].item, Condition::Equals(t) if t.render(&Env::new("r", "c")).unwrap().is_null()),
+        "equals: null must be kept as a condition: {pred:?}"
     );
 }
 
@@ -329,7 +335,14 @@ fn null_is_a_value_to_compare_with_not_a_missing_condition() {
 fn valid_against_counts_as_a_condition() {
     let text = case_with_step("      - request: {method: GET, path: /}\n        capture: {s: body}\n        expect:\n          checks:\n            - {at: body, valid_against: \"{{s}}\"}\n");
     let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
-    assert!(cases[0].steps[0].expect.checks[0].1.valid_against.is_some());
+    let pred = &cases[0].steps[0].exchanges()[0].expect.checks[0].1;
+    assert!(matches!(
+        pred.conditions[..],
+        [At {
+            item: Condition::ValidAgainst(_),
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -552,7 +565,7 @@ fn patch_problems_name_their_field() {
     expect_problems(&[
         (
             "      - request: {method: PATCH, path: /, patch: [], json: []}\n",
-            "cases/t.yaml:9:9: cases[0].steps[0].request.body: give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several",
+            "cases/t.yaml:9:9: cases[0].steps[0].request: give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several",
         ),
         (
             "      - request: {method: PATCH, path: /, patch: {op: add}}\n",
@@ -588,4 +601,61 @@ fn default_problems_are_located_in_the_defaults() {
     );
     let e = one_error(&head("{requires: [Cache]}"));
     assert_eq!(e.field, "defaults.requires[0]", "{e}");
+}
+
+#[test]
+fn each_condition_keeps_where_it_is_written() {
+    // Line 9 is the step; the check's conditions sit on line 12.
+    let text = case_with_step("      - request: {method: GET, path: /}\n        expect:\n          checks:\n            - {at: body.tags, len: 1, each: {type: string}}\n");
+    let cases = load(&[SourceFile::new("cases/t.yaml", text)], &schemas()).unwrap();
+    let case = &cases[0];
+    assert_eq!((case.line, case.end_line), (5, 12));
+    let pred = &case.steps[0].exchanges()[0].expect.checks[0].1;
+    let at = |line, column| imgconf::yaml::Pos { line, column };
+    assert_eq!(pred.pos, at(12, 15));
+    assert_eq!(pred.conditions[0].pos, at(12, 31));
+    assert_eq!(pred.conditions[1].pos, at(12, 39));
+    let Condition::Each(each) = &pred.conditions[1].item else {
+        panic!("{pred:?}")
+    };
+    assert_eq!(each.conditions[0].pos, at(12, 46));
+}
+
+#[test]
+fn a_misspelt_condition_is_reported_at_its_key() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {checks: [{at: body.x, equalz: 1}]}\n",
+    ));
+    assert_eq!(
+        e.to_string(),
+        "cases/t.yaml:10:39: cases[0].steps[0].expect.checks[0]: unknown field `equalz`, expected one of `at`, `exists`, `equals`, `not_equals`, `one_of`, `subset`, `regex`, `starts_with`, `ends_with`, `contains`, `not_contains`, `contains_once`, `contains_each_once`, `set_equals`, `unique`, `len`, `min_len`, `max_len`, `type`, `gt`, `ge`, `lt`, `le`, `schema`, `valid_against`, `each`"
+    );
+}
+
+#[test]
+fn a_condition_that_states_nothing_is_refused() {
+    let e = one_error(&case_with_step(
+        "      - request: {method: GET, path: /}\n        expect: {checks: [{at: body.x, unique: false}]}\n",
+    ));
+    assert_eq!(
+        e.to_string(),
+        "cases/t.yaml:10:39: cases[0].steps[0].expect.checks[0].unique: `unique: false` states nothing: leave it out"
+    );
+}
+
+#[test]
+fn a_step_without_a_request_has_nothing_that_needs_an_answer() {
+    let e = errors(&case_with_step(
+        "      - follow: body.next\n        capture: {x: vars.y}\n        expect: {checks: [{at: body.x, exists: true}]}\n",
+    ));
+    let text: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.contains(&"cases/t.yaml:9:9: cases[0].steps[0].follow: `follow` goes with a step's `request`; this step sends none".to_string()),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|e| e
+            .starts_with("cases/t.yaml:10:19: cases[0].steps[0].capture.x: `capture` goes with")),
+        "{text:#?}"
+    );
 }

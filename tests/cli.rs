@@ -59,6 +59,17 @@ fn failures_show_evidence_exit_101_and_reach_junit() {
         "{out}"
     );
     assert!(out.contains("response: HTTP 201"), "{out}");
+    // The failed check in its case file: where it is written, with the case's lines around it.
+    assert!(
+        out.contains("--> tests/data/failing/broken-expectations.yaml:18:18\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "    18 |         expect: {status: 202}\n       |                  ^ expected 202, got 201\n"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains("reproduce: curl -sS -i -X POST 'http://127.0.0.1:"),
         "{out}"
@@ -97,6 +108,10 @@ fn failures_show_evidence_exit_101_and_reach_junit() {
     assert_eq!(xml.matches("<failure").count(), 3, "{xml}");
     assert!(xml.contains(r#"type="conformance failure""#), "{xml}");
     assert!(xml.contains("expected 202, got 201"), "{xml}");
+    assert!(
+        xml.contains("broken-expectations.yaml:31:11"),
+        "the body check's place: {xml}"
+    );
 }
 
 #[test]

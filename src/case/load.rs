@@ -2,13 +2,18 @@
 //! anything is sent to a target.
 
 use super::expand::{self, Templates};
-use super::model::{self, CaseFile};
-use super::plan::{self, ApiVersion, Body, Case, Expect, JsonType, Persona, Request, Step};
+use super::model::{
+    self, CaseDef, CaseFile, ConditionDef, ExpectDef, PredicateDef, RequestDef, StepDef,
+};
+use super::plan::{
+    self, Alongside, ApiVersion, At, Body, Capture, Case, Condition, Exchange, Expect, JsonType,
+    Mode, Persona, Predicate, Request, Step, StepKind,
+};
 use crate::schema::SchemaSet;
 use crate::source::SourceFile;
 use crate::template::{JsonTemplate, Template};
 use crate::valuepath::{Root, ValuePath};
-use crate::yaml;
+use crate::yaml::{self, Span, Spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -130,41 +135,48 @@ fn load_file(file: &SourceFile, schemas: &SchemaSet) -> Result<Vec<Case>, Vec<Lo
         yaml::from_node(&tree).map_err(|e| vec![LoadError::from_yaml(file, e)])?;
     let mut ctx = Ctx {
         file: &file.path,
-        tree: &tree,
         errors: Vec::new(),
         schemas,
         personas: BTreeSet::new(),
     };
     if !is_slug(&parsed.area, true) {
         ctx.error(
-            "area",
+            &parsed.area.span,
             "must be lower-case words joined by `-` or `.` (like `images.create`)",
         );
     }
     if parsed.cases.is_empty() {
-        ctx.error("cases", "a case file needs at least one case");
+        ctx.error(&parsed.cases.span, "a case file needs at least one case");
     }
     let mut names = HashSet::new();
-    let cases: Vec<Case> = parsed
+    let mut cases: Vec<Case> = parsed
         .cases
         .iter()
-        .enumerate()
-        .filter_map(|(i, def)| {
-            let at = format!("cases[{i}]");
+        .filter_map(|def| {
             if !names.insert(def.name.as_str()) {
-                ctx.error(
-                    &format!("{at}.name"),
-                    &format!("duplicate case name `{}`", def.name),
-                );
+                let message = format!("duplicate case name `{}`", def.name.value);
+                ctx.error(&def.name.span, &message);
             }
-            ctx.case(&parsed, def, &at)
+            ctx.case(&parsed, def)
         })
         .collect();
-    if ctx.errors.is_empty() {
-        Ok(cases)
-    } else {
-        Err(ctx.errors)
+    if !ctx.errors.is_empty() {
+        return Err(ctx.errors);
     }
+    // A case's lines run to the last written line before the next case (or the file's end).
+    let source: std::sync::Arc<str> = std::sync::Arc::from(file.text.as_str());
+    let lines: Vec<&str> = file.text.lines().collect();
+    let starts: Vec<usize> = parsed.cases.iter().map(|c| c.span.pos.line).collect();
+    for case in &mut cases {
+        let next = starts.iter().find(|l| **l > case.line).copied();
+        let mut end = next.map_or(lines.len(), |n| n - 1);
+        while end > case.line && lines.get(end - 1).is_some_and(|l| l.trim().is_empty()) {
+            end -= 1;
+        }
+        case.end_line = end.max(case.line);
+        case.source = source.clone();
+    }
+    Ok(cases)
 }
 
 impl LoadError {
@@ -192,66 +204,61 @@ fn is_slug(s: &str, allow_dot: bool) -> bool {
 
 struct Ctx<'a> {
     file: &'a str,
-    /// The parsed file, for the line of any field.
-    tree: &'a yaml::Node<'a>,
     errors: Vec<LoadError>,
     schemas: &'a SchemaSet,
     /// Personas the current case uses (acts as, or names the project of).
     personas: BTreeSet<Persona>,
 }
 
+/// Whether a step makes a request, so its checks may look at an answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Expected,
+    None,
+}
+
 impl Ctx<'_> {
-    fn error(&mut self, field: &str, message: &str) {
-        let e = LoadError::at(self.file, self.tree, field, message.to_string());
-        self.errors.push(e);
+    /// A problem with the value written at `span`.
+    fn error(&mut self, span: &Span, message: &str) {
+        self.errors.push(LoadError {
+            file: self.file.to_string(),
+            line: span.pos.line,
+            column: span.pos.column,
+            field: span.field.clone(),
+            message: message.to_string(),
+        });
     }
 
-    fn line(&self, field: &str) -> usize {
-        self.tree.locate(field).0
-    }
-
-    fn case(&mut self, file: &CaseFile, def: &model::CaseDef, at: &str) -> Option<Case> {
+    fn case(&mut self, file: &CaseFile, def: &Spanned<CaseDef>) -> Option<Case> {
         let before = self.errors.len();
         self.personas.clear();
         if !is_slug(&def.name, false) {
-            self.error(
-                &format!("{at}.name"),
-                "must be lower-case words joined by `-`",
-            );
+            self.error(&def.name.span, "must be lower-case words joined by `-`");
         }
         if def.proves.trim().is_empty() {
-            self.error(
-                &format!("{at}.proves"),
-                "must say the behaviour in one sentence",
-            );
+            self.error(&def.proves.span, "must say the behaviour in one sentence");
         }
         if def.steps.is_empty() {
-            self.error(&format!("{at}.steps"), "a case needs at least one step");
+            self.error(&def.steps.span, "a case needs at least one step");
         }
         // A case's own value, or the file's default (whose problems are the default's).
-        let (since_at, since) = match (&def.since, &file.defaults.since) {
-            (Some(s), _) => (format!("{at}.since"), s.as_ref()),
-            (None, d) => ("defaults.since".to_string(), d.as_ref()),
+        let since = match &def.since {
+            Some(own) => own.as_ref(),
+            None => file.defaults.since.as_ref(),
         };
         let since = since.and_then(|s| {
             s.parse::<ApiVersion>()
-                .map_err(|e| self.error(&since_at, &e))
+                .map_err(|e| self.error(&s.span, &e))
                 .ok()
         });
-        let (requires_at, requires) = match (&def.requires, &file.defaults.requires) {
-            (Some(r), _) => (format!("{at}.requires"), r.clone()),
-            (None, d) => (
-                "defaults.requires".to_string(),
-                d.clone().unwrap_or_default(),
-            ),
-        };
-        for (i, r) in requires.iter().enumerate() {
+        let requires = def.requires.as_ref().or(file.defaults.requires.as_ref());
+        for r in requires.iter().flat_map(|r| r.iter()) {
             let ok = !r.is_empty()
                 && r.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-:._".contains(c));
             if !ok {
                 self.error(
-                    &format!("{requires_at}[{i}]"),
+                    &r.span,
                     "a feature name is lower-case letters, digits and `-:._`",
                 );
             }
@@ -260,15 +267,14 @@ impl Ctx<'_> {
         let mut defined: HashSet<String> = HashSet::new();
         let mut vars = Vec::new();
         for (name, value) in &def.vars {
-            let field = format!("{at}.vars.{name}");
-            if let Some(t) = self.json(&field, value, &defined) {
+            if let Some(t) = self.json(value, &defined) {
                 vars.push((name.clone(), t));
             }
             defined.insert(name.clone());
         }
         let mut steps = Vec::new();
         for (i, s) in def.steps.iter().enumerate() {
-            if let Some(step) = self.step(s, &format!("{at}.steps[{i}]"), i + 1, &mut defined) {
+            if let Some(step) = self.step(s, i + 1, &mut defined) {
                 steps.push(step);
             }
         }
@@ -276,11 +282,14 @@ impl Ctx<'_> {
             return None;
         }
         Some(Case {
-            id: format!("{}::{}", file.area, def.name),
-            area: file.area.clone(),
+            id: format!("{}::{}", file.area.value, def.name.value),
+            area: file.area.value.clone(),
             area_title: file.title.clone(),
             file: self.file.to_string(),
-            line: self.line(at),
+            line: def.span.pos.line,
+            // Set once the file's cases are known: up to where the next one starts.
+            end_line: def.span.pos.line,
+            source: std::sync::Arc::from(""),
             proves: def.proves.trim().to_string(),
             behaviours: def.behaviours.clone(),
             document: def
@@ -290,7 +299,9 @@ impl Ctx<'_> {
                 .unwrap_or_else(|| file.document.clone()),
             section: def.spec.section.clone(),
             since,
-            requires,
+            requires: requires
+                .map(|r| r.iter().map(|s| s.value.clone()).collect())
+                .unwrap_or_default(),
             personas: std::mem::take(&mut self.personas),
             vars,
             steps,
@@ -299,307 +310,370 @@ impl Ctx<'_> {
 
     fn step(
         &mut self,
-        s: &model::StepDef,
-        at: &str,
+        s: &Spanned<StepDef>,
         number: usize,
         defined: &mut HashSet<String>,
     ) -> Option<Step> {
-        self.step_in(s, at, number, defined, false)
-    }
-
-    /// A step, or (`inside_alongside`) the other client's step of an `alongside`.
-    fn step_in(
-        &mut self,
-        s: &model::StepDef,
-        at: &str,
-        number: usize,
-        defined: &mut HashSet<String>,
-        inside_alongside: bool,
-    ) -> Option<Step> {
-        let request = s
-            .request
-            .as_ref()
-            .and_then(|r| self.request(r, &format!("{at}.request"), defined));
-        if s.request.is_none() {
-            if s.expect.status.is_some()
-                || !s.expect.headers.is_empty()
-                || s.expect.schema.is_some()
-                || s.expect.body.is_some()
-                || s.expect.body_exact.is_some()
-                || s.follow.is_some()
-            {
-                self.error(
-                    &format!("{at}.expect"),
-                    "a step without `request` may only have `checks` on `vars.`",
-                );
-            }
-            if s.expect.checks.is_empty() {
-                self.error(at, "a step needs a `request` or `expect.checks`");
-            }
-        }
-        let persona = s
-            .as_
-            .as_deref()
-            .and_then(|name| match Persona::parse(name) {
-                Some(p) => {
-                    self.personas.insert(p);
-                    Some(p)
-                }
-                None => {
-                    let names: Vec<_> = Persona::ALL.iter().map(|(n, _)| *n).collect();
-                    self.error(
-                        &format!("{at}.as"),
-                        &format!("`{name}` is not a persona (personas: {})", names.join(", ")),
-                    );
-                    None
-                }
-            });
-        if s.as_.is_some() && s.request.is_none() {
-            self.error(
-                &format!("{at}.as"),
-                "`as` says who sends the request; this step sends none",
-            );
-        }
-        let alongside = match &s.alongside {
-            None => None,
-            Some(inner) => {
-                let where_ = format!("{at}.alongside");
-                if inside_alongside
-                    || s.request.is_none()
-                    || s.parallel.is_some()
-                    || s.poll.is_some()
-                {
-                    self.error(
-                        &where_,
-                        "`alongside` goes with a step that sends a `request`, without `parallel` or `poll`, and does not nest",
-                    );
-                }
-                if inner.request.is_none()
-                    || inner.follow.is_some()
-                    || inner.poll.is_some()
-                    || inner.parallel.is_some()
-                    || !inner.capture.is_empty()
-                {
-                    self.error(
-                        &where_,
-                        "an `alongside` step has a `request` and no `follow`, `poll`, `parallel` or `capture` (use `collect`)",
-                    );
-                }
-                // Rendered before this step's request goes out: it cannot use this step's
-                // captures; its `collect` variables are set once both have run.
-                self.step_in(inner, &where_, number, defined, true)
-                    .map(Box::new)
-            }
+        let kind = match &s.request {
+            None => self.vars_step(s, defined).map(StepKind::Vars),
+            Some(r) => self
+                .send(s, r, defined)
+                .map(|x| StepKind::Send(Box::new(x))),
         };
-        let has_response = s.request.is_some();
-        // Captures are taken before the checks, so a check may use a value from the same response.
-        let mut capture = Vec::new();
-        for (name, path) in &s.capture {
-            if let Some(p) = self.path(&format!("{at}.capture.{name}"), path, defined, has_response)
-            {
-                capture.push((name.clone(), p));
-            }
-        }
-        defined.extend(s.capture.keys().cloned());
-        let expect = self.expect(&s.expect, &format!("{at}.expect"), defined, has_response);
-        let mut collect = Vec::new();
-        for (name, path) in &s.collect {
-            if let Some(p) = self.path(&format!("{at}.collect.{name}"), path, defined, has_response)
-            {
-                collect.push((name.clone(), p));
-            }
-        }
-        let follow = s
-            .follow
-            .as_ref()
-            .and_then(|f| self.path(&format!("{at}.follow"), f, defined, has_response));
-        if s.max_pages.is_some() && follow.is_none() {
-            self.error(
-                &format!("{at}.max_pages"),
-                "`max_pages` only goes with `follow`",
-            );
-        }
-        if let Some(p) = s.poll {
-            if !(2..=600).contains(&p.attempts) || !(1..=60_000).contains(&p.interval_ms) {
-                self.error(
-                    &format!("{at}.poll"),
-                    "`poll` takes 2 to 600 attempts, 1 ms to 60 s apart",
-                );
-            }
-            if s.request.is_none()
-                || s.follow.is_some()
-                || s.parallel.is_some()
-                || !s.collect.is_empty()
-            {
-                self.error(&format!("{at}.poll"), "`poll` needs a `request` and goes with neither `follow`, `parallel` nor `collect`");
-            }
-        }
-        let wait_past = s.wait_past.as_ref().and_then(|w| {
-            if s.request.is_none() || inside_alongside {
-                self.error(
-                    &format!("{at}.wait_past"),
-                    "`wait_past` waits before a step's `request`; this step sends none",
-                );
-            }
-            self.template(&format!("{at}.wait_past"), w, defined)
-        });
-        if let Some(n) = s.parallel {
-            if !(2..=64).contains(&n) {
-                self.error(
-                    &format!("{at}.parallel"),
-                    "`parallel` sends 2 to 64 copies at once",
-                );
-            }
-            if s.follow.is_some() || s.request.is_none() {
-                self.error(
-                    &format!("{at}.parallel"),
-                    "`parallel` needs a `request` and cannot go with `follow`",
-                );
-            }
-        }
-        if s.repeat.is_some() && !inside_alongside {
-            self.error(
-                &format!("{at}.repeat"),
-                "`repeat` numbers the requests of an `alongside` step",
-            );
-        }
-        if let Some(n) = s.repeat {
-            if !(1..=64).contains(&n) {
-                self.error(&format!("{at}.repeat"), "`repeat` sends 1 to 64 copies");
-            }
-        }
-        defined.extend(s.collect.keys().cloned());
-        let creates = request
-            .as_ref()
-            .and_then(|r| super::plan::Creates::of(&r.method, &r.path));
         Some(Step {
-            creates,
             number,
-            line: self.line(at),
+            line: s.span.pos.line,
             title: s.title.clone(),
-            request,
-            persona,
-            expect: expect?,
-            capture,
-            collect,
-            follow,
-            max_pages: s.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
-            parallel: s.parallel.unwrap_or(1),
-            poll: s.poll,
-            wait_past,
-            alongside,
-            repeat: s.repeat.unwrap_or(1),
+            kind: kind?,
         })
     }
 
-    fn request(
+    /// A step without a request: checks on variables, and nothing that needs an answer.
+    fn vars_step(
         &mut self,
-        r: &model::RequestDef,
-        at: &str,
+        s: &Spanned<StepDef>,
         defined: &HashSet<String>,
-    ) -> Option<Request> {
+    ) -> Option<Vec<(ValuePath, Predicate)>> {
+        let e = &s.expect;
+        if e.status.is_some()
+            || !e.headers.is_empty()
+            || e.schema.is_some()
+            || e.body.is_some()
+            || e.body_exact.is_some()
+        {
+            self.error(
+                &e.span,
+                "a step without `request` may only have `checks` on `vars.`",
+            );
+        }
+        if e.checks.is_empty() {
+            self.error(&s.span, "a step needs a `request` or `expect.checks`");
+        }
+        let needs_request = [
+            ("as", s.as_.as_ref().map(|x| &x.span)),
+            ("follow", s.follow.as_ref().map(|x| &x.span)),
+            ("max_pages", s.max_pages.as_ref().map(|x| &x.span)),
+            ("parallel", s.parallel.as_ref().map(|x| &x.span)),
+            ("poll", s.poll.as_ref().map(|x| &x.span)),
+            ("alongside", s.alongside.as_ref().map(|x| &x.span)),
+            ("repeat", s.repeat.as_ref().map(|x| &x.span)),
+        ];
+        let given = needs_request
+            .into_iter()
+            .filter_map(|(key, span)| Some((key, span?)));
+        let captures = s.capture.values().map(|x| ("capture", &x.span));
+        let collects = s.collect.values().map(|x| ("collect", &x.span));
+        for (key, span) in given.chain(captures).chain(collects) {
+            let message = format!("`{key}` goes with a step's `request`; this step sends none");
+            self.error(span, &message);
+        }
+        if let Some(w) = &s.wait_past {
+            self.error(
+                &w.span,
+                "`wait_past` waits before a step's `request`; this step sends none",
+            );
+        }
+        self.checks(&e.checks, defined, Answer::None)
+    }
+
+    /// A step that sends its request: the exchange, how it is repeated, and another client's.
+    fn send(
+        &mut self,
+        s: &Spanned<StepDef>,
+        r: &Spanned<RequestDef>,
+        defined: &mut HashSet<String>,
+    ) -> Option<plan::Send> {
+        if let Some(n) = &s.repeat {
+            self.error(
+                &n.span,
+                "`repeat` numbers the requests of an `alongside` step",
+            );
+        }
+        // The other client's requests are made before this step's go out: they cannot use
+        // this step's captures; its `collect` variables are set once both have run.
+        let alongside = s
+            .alongside
+            .as_ref()
+            .and_then(|side| self.alongside(s, side, defined));
+        let exchange = self.exchange(s, r, defined);
+        let wait_past = s.wait_past.as_ref().and_then(|w| self.template(w, defined));
+        let mode = self.mode(s, defined, alongside);
+        defined.extend(s.collect.keys().cloned());
+        Some(plan::Send {
+            exchange: exchange?,
+            wait_past,
+            mode: mode?,
+        })
+    }
+
+    /// The request, who sends it, and the rules each answer is judged by.
+    fn exchange(
+        &mut self,
+        s: &StepDef,
+        r: &Spanned<RequestDef>,
+        defined: &mut HashSet<String>,
+    ) -> Option<Exchange> {
+        let request = self.request(r, defined);
+        let persona = s.as_.as_ref().and_then(|name| self.persona(name));
+        // Captures are taken before the checks, so a check may use a value from the same answer.
+        let capture = self.captures(&s.capture, defined);
+        defined.extend(s.capture.keys().cloned());
+        let expect = self.expect(&s.expect, defined, Answer::Expected);
+        let collect = self.captures(&s.collect, defined);
+        let request = request?;
+        Some(Exchange {
+            creates: plan::Creates::of(&request.method, &request.path),
+            request,
+            persona,
+            expect: expect?,
+            capture: capture?,
+            collect: collect?,
+        })
+    }
+
+    fn persona(&mut self, name: &Spanned<String>) -> Option<Persona> {
+        match Persona::parse(name) {
+            Some(p) => {
+                self.personas.insert(p);
+                Some(p)
+            }
+            None => {
+                let names: Vec<_> = Persona::ALL.iter().map(|(n, _)| *n).collect();
+                let message = format!(
+                    "`{}` is not a persona (personas: {})",
+                    name.value,
+                    names.join(", ")
+                );
+                self.error(&name.span, &message);
+                None
+            }
+        }
+    }
+
+    /// Another client's step: a request with its `expect` and `collect`, sent `repeat` times.
+    fn alongside(
+        &mut self,
+        outer: &StepDef,
+        side: &Spanned<Box<StepDef>>,
+        defined: &mut HashSet<String>,
+    ) -> Option<Alongside> {
+        if outer.parallel.is_some() || outer.poll.is_some() || side.alongside.is_some() {
+            self.error(
+                &side.span,
+                "`alongside` goes with a step that sends a `request`, without `parallel` or `poll`, and does not nest",
+            );
+        }
+        if side.request.is_none()
+            || side.follow.is_some()
+            || side.poll.is_some()
+            || side.parallel.is_some()
+            || side.max_pages.is_some()
+            || !side.capture.is_empty()
+        {
+            self.error(
+                &side.span,
+                "an `alongside` step has a `request` and no `follow`, `poll`, `parallel` or `capture` (use `collect`)",
+            );
+        }
+        if let Some(w) = &side.wait_past {
+            self.error(
+                &w.span,
+                "`wait_past` waits before a step's `request`; this step sends none",
+            );
+        }
+        let copies = match &side.repeat {
+            Some(n) if !(1..=64).contains(&n.value) => {
+                self.error(&n.span, "`repeat` sends 1 to 64 copies");
+                1
+            }
+            Some(n) => n.value,
+            None => 1,
+        };
+        let exchange = self.exchange(side, side.request.as_ref()?, defined)?;
+        defined.extend(side.collect.keys().cloned());
+        Some(Alongside {
+            exchange: Box::new(exchange),
+            copies,
+        })
+    }
+
+    /// How the step repeats its request: at most one of `follow`, `poll` and `parallel`.
+    fn mode(
+        &mut self,
+        s: &StepDef,
+        defined: &HashSet<String>,
+        alongside: Option<Alongside>,
+    ) -> Option<Mode> {
+        if let (Some(m), None) = (&s.max_pages, &s.follow) {
+            self.error(&m.span, "`max_pages` only goes with `follow`");
+        }
+        if let Some(p) = &s.poll {
+            if !(2..=600).contains(&p.attempts) || !(1..=60_000).contains(&p.interval_ms) {
+                self.error(
+                    &p.span,
+                    "`poll` takes 2 to 600 attempts, 1 ms to 60 s apart",
+                );
+            }
+            if s.follow.is_some() || s.parallel.is_some() || !s.collect.is_empty() {
+                self.error(
+                    &p.span,
+                    "`poll` needs a `request` and goes with neither `follow`, `parallel` nor `collect`",
+                );
+            }
+            return Some(Mode::Poll {
+                attempts: p.attempts,
+                interval_ms: p.interval_ms,
+            });
+        }
+        if let Some(n) = &s.parallel {
+            if !(2..=64).contains(&n.value) {
+                self.error(&n.span, "`parallel` sends 2 to 64 copies at once");
+            }
+            if s.follow.is_some() {
+                self.error(
+                    &n.span,
+                    "`parallel` needs a `request` and cannot go with `follow`",
+                );
+            }
+            return Some(Mode::Parallel { copies: n.value });
+        }
+        let Some(f) = &s.follow else {
+            return Some(Mode::Once { alongside });
+        };
+        let link = self.path(f, defined, Answer::Expected)?;
+        Some(Mode::Follow {
+            link: At::new(f.pos(), link),
+            max_pages: s.max_pages.as_ref().map_or(DEFAULT_MAX_PAGES, |m| m.value),
+            alongside,
+        })
+    }
+
+    fn captures(
+        &mut self,
+        paths: &indexmap::IndexMap<String, Spanned<String>>,
+        defined: &HashSet<String>,
+    ) -> Option<Vec<Capture>> {
+        let before = self.errors.len();
+        let out: Vec<Capture> = paths
+            .iter()
+            .filter_map(|(name, path)| {
+                Some(Capture {
+                    name: name.clone(),
+                    path: At::new(path.pos(), self.path(path, defined, Answer::Expected)?),
+                })
+            })
+            .collect();
+        (self.errors.len() == before).then_some(out)
+    }
+
+    fn request(&mut self, r: &Spanned<RequestDef>, defined: &HashSet<String>) -> Option<Request> {
         let method = r.method.to_ascii_uppercase();
         let method = if METHODS.contains(&method.as_str()) {
             method.parse::<reqwest::Method>().ok()
         } else {
-            self.error(
-                &format!("{at}.method"),
-                &format!("`{}` is not one of {}", r.method, METHODS.join(", ")),
-            );
+            let message = format!("`{}` is not one of {}", r.method.value, METHODS.join(", "));
+            self.error(&r.method.span, &message);
             None
         };
         if !r.path.starts_with('/') {
             self.error(
-                &format!("{at}.path"),
+                &r.path.span,
                 "must start with `/` (it is relative to the endpoint)",
             );
         }
-        let path = self.template(&format!("{at}.path"), &r.path, defined);
+        let path = self.template(&r.path, defined);
         let mut headers = Vec::new();
         for (name, value) in &r.headers {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                self.error(&format!("{at}.headers.{name}"), "not a valid header name");
+                self.error(&value.span, "not a valid header name");
             }
-            if let Some(t) = self.template(&format!("{at}.headers.{name}"), value, defined) {
+            if let Some(t) = self.template(value, defined) {
                 headers.push((name.clone(), t));
             }
         }
+        let body = self.body(r, &mut headers, defined);
+        Some(Request {
+            stream: r.stream,
+            method: method?,
+            path: path?,
+            headers,
+            body: body.ok()?,
+        })
+    }
+
+    /// The request's body, of the one kind given (`Ok(None)`: none; `Err`: a problem).
+    fn body(
+        &mut self,
+        r: &Spanned<RequestDef>,
+        headers: &mut Vec<(String, Template)>,
+        defined: &HashSet<String>,
+    ) -> Result<Option<Body>, ()> {
         let bodies = usize::from(r.json.is_some())
             + usize::from(r.patch.is_some())
             + usize::from(r.body.is_some())
             + usize::from(r.generate.is_some())
             + usize::from(r.disk_image.is_some());
-        let body = if bodies > 1 {
+        if bodies > 1 {
             self.error(
-                &format!("{at}.body"),
+                &r.span,
                 "give one of `json`, `patch`, `body`, `generate` or `disk_image`, not several",
             );
-            None
-        } else if let Some(d) = &r.disk_image {
+            return Err(());
+        }
+        let body = if let Some(d) = &r.disk_image {
             // One L1 table entry per 32 KiB must fit the single refcount block qcow2() writes.
-            if d.virtual_size > 1 << 32 {
-                self.error(
-                    &format!("{at}.disk_image.virtual_size"),
-                    "at most 4294967296 (4 GiB)",
-                );
+            if d.virtual_size.value > 1 << 32 {
+                self.error(&d.virtual_size.span, "at most 4294967296 (4 GiB)");
+                return Err(());
             }
             match d.format {
                 model::DiskFormat::Qcow2 => Some(Body::Qcow2 {
-                    virtual_size: d.virtual_size,
+                    virtual_size: d.virtual_size.value,
                 }),
             }
         } else if let Some(j) = &r.json {
-            self.json(&format!("{at}.json"), j, defined).map(Body::Json)
+            Some(Body::Json(self.json(j, defined).ok_or(())?))
         } else if let Some(p) = &r.patch {
-            self.patch(&mut headers, p, at, defined)
+            Some(self.patch(r, headers, p, defined).ok_or(())?)
         } else if let Some(b) = &r.body {
-            self.template(&format!("{at}.body"), b, defined)
-                .map(Body::Raw)
+            Some(Body::Raw(self.template(b, defined).ok_or(())?))
         } else {
             r.generate.as_ref().map(|g| Body::Generated {
                 size: g.bytes,
                 seed: g.seed,
             })
         };
-        Some(Request {
-            stream: r.stream,
-            method: method?,
-            path: path?,
-            headers,
-            body,
-        })
+        Ok(body)
     }
 
     /// A `patch:` body: a list of operations, sent with the json-patch media type, which the
     /// step may not also set itself.
     fn patch(
         &mut self,
+        r: &RequestDef,
         headers: &mut Vec<(String, Template)>,
-        ops: &serde_json::Value,
-        at: &str,
+        ops: &Spanned<serde_json::Value>,
         defined: &HashSet<String>,
     ) -> Option<Body> {
-        let field = format!("{at}.patch");
         if !ops.is_array() {
             self.error(
-                &field,
+                &ops.span,
                 "a JSON Patch is a list of operations (`[{op: replace, path: /name, value: x}]`)",
             );
             return None;
         }
-        if let Some((name, _)) = headers
+        if let Some((_, value)) = r
+            .headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         {
-            self.error(
-                &format!("{at}.headers.{name}"),
-                &format!(
-                    "`patch` sends Content-Type {PATCH_MEDIA_TYPE}; give `json` to send another"
-                ),
+            let message = format!(
+                "`patch` sends Content-Type {PATCH_MEDIA_TYPE}; give `json` to send another"
             );
+            self.error(&value.span, &message);
             return None;
         }
-        let body = self.json(&field, ops, defined)?;
+        let body = self.json(ops, defined)?;
         let media = Template::parse(PATCH_MEDIA_TYPE).expect("a media type is plain text");
         headers.push(("Content-Type".to_string(), media));
         Some(Body::Json(body))
@@ -607,156 +681,171 @@ impl Ctx<'_> {
 
     fn expect(
         &mut self,
-        e: &model::ExpectDef,
-        at: &str,
+        e: &ExpectDef,
         defined: &HashSet<String>,
-        has_response: bool,
+        answer: Answer,
     ) -> Option<Expect> {
         let before = self.errors.len();
         let mut out = Expect {
-            status: e.status.as_ref().map(|s| s.0.clone()),
+            status: e.status.as_ref().map(|s| At::new(s.pos(), s.0.clone())),
             ..Expect::default()
         };
         for (name, p) in &e.headers {
-            let field = format!("{at}.headers.{name}");
-            if p.at.is_some() {
+            if let Some(at) = &p.at {
                 self.error(
-                    &format!("{field}.at"),
+                    &at.span,
                     "a header check needs no `at`: the header is the value",
                 );
             }
-            if let Some(pred) = self.predicate(&field, p, defined) {
+            if let Some(pred) = self.predicate(p, &p.span, defined) {
                 out.headers.push((name.to_ascii_lowercase(), pred));
             }
         }
         if let Some(name) = &e.schema {
-            self.schema_name(&format!("{at}.schema"), name);
-            out.schema = Some(name.clone());
+            self.schema_name(name);
+            out.schema = Some(At::new(name.pos(), name.value.clone()));
         }
-        out.body = e
-            .body
-            .as_ref()
-            .and_then(|b| self.json(&format!("{at}.body"), b, defined));
-        out.body_exact = e
-            .body_exact
-            .as_ref()
-            .and_then(|b| self.json(&format!("{at}.body_exact"), b, defined));
-        for (i, c) in e.checks.iter().enumerate() {
-            let field = format!("{at}.checks[{i}]");
-            let Some(path_text) = &c.at else {
+        let document = |ctx: &mut Self, b: &Option<Spanned<serde_json::Value>>| {
+            b.as_ref()
+                .and_then(|b| Some(At::new(b.pos(), ctx.json(b, defined)?)))
+        };
+        out.body = document(self, &e.body);
+        out.body_exact = document(self, &e.body_exact);
+        out.checks = self.checks(&e.checks, defined, answer).unwrap_or_default();
+        (self.errors.len() == before).then_some(out)
+    }
+
+    fn checks(
+        &mut self,
+        checks: &[Spanned<PredicateDef>],
+        defined: &HashSet<String>,
+        answer: Answer,
+    ) -> Option<Vec<(ValuePath, Predicate)>> {
+        let before = self.errors.len();
+        let mut out = Vec::new();
+        for c in checks {
+            let Some(at) = &c.at else {
                 self.error(
-                    &field,
+                    &c.span,
                     "a check needs `at` (the path of the value to check)",
                 );
                 continue;
             };
-            let path = self.path(&format!("{field}.at"), path_text, defined, has_response);
-            let pred = self.predicate(&field, c, defined);
+            let path = self.path(at, defined, answer);
+            let pred = self.predicate(c, &c.span, defined);
             if let (Some(path), Some(pred)) = (path, pred) {
-                out.checks.push((path, pred));
+                out.push((path, pred));
             }
         }
         (self.errors.len() == before).then_some(out)
     }
 
+    /// The conditions of a check (or of `each`, or a header's), written at `span`.
     fn predicate(
         &mut self,
-        at: &str,
-        p: &model::Predicate,
+        p: &PredicateDef,
+        span: &Span,
         defined: &HashSet<String>,
-    ) -> Option<plan::Predicate> {
+    ) -> Option<Predicate> {
         let before = self.errors.len();
-        let f = |k: &str| format!("{at}.{k}");
-        let j = |ctx: &mut Self, k: &str, v: &Option<serde_json::Value>| {
-            v.as_ref().and_then(|v| ctx.json(&f(k), v, defined))
-        };
-        let list = |ctx: &mut Self, k: &str, v: &Option<Vec<serde_json::Value>>| {
-            v.as_ref().map(|items| {
-                items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, v)| ctx.json(&format!("{at}.{k}[{i}]"), v, defined))
-                    .collect()
-            })
-        };
-        let regex = p.regex.as_ref().and_then(|r| {
-            plan::Pattern::new(r)
-                .map_err(|e| self.error(&f("regex"), &regex_problem(r, &e)))
-                .ok()
-        });
-        let type_ = p.type_.as_ref().and_then(|t| {
-            let found = JsonType::NAMES
-                .iter()
-                .find(|(n, _)| n == t)
-                .map(|(_, v)| *v);
-            if found.is_none() {
-                let names: Vec<_> = JsonType::NAMES.iter().map(|(n, _)| *n).collect();
-                self.error(
-                    &f("type"),
-                    &format!("`{t}` is not one of {}", names.join(", ")),
-                );
-            }
-            found
-        });
-        if let Some(s) = &p.schema {
-            self.schema_name(&f("schema"), s);
-        }
-        let each = p.each.as_ref().and_then(|e| {
-            if e.at.is_some() {
-                self.error(
-                    &format!("{at}.each.at"),
-                    "`each` applies to every element; it takes no `at`",
-                );
-            }
-            self.predicate(&f("each"), e, defined).map(Box::new)
-        });
-        let out = plan::Predicate {
-            exists: p.exists,
-            equals: j(self, "equals", &p.equals),
-            not_equals: j(self, "not_equals", &p.not_equals),
-            one_of: list(self, "one_of", &p.one_of),
-            subset: j(self, "subset", &p.subset),
-            regex,
-            starts_with: p
-                .starts_with
-                .as_ref()
-                .and_then(|s| self.template(&f("starts_with"), s, defined)),
-            ends_with: p
-                .ends_with
-                .as_ref()
-                .and_then(|s| self.template(&f("ends_with"), s, defined)),
-            contains: j(self, "contains", &p.contains),
-            not_contains: j(self, "not_contains", &p.not_contains),
-            contains_once: j(self, "contains_once", &p.contains_once),
-            contains_each_once: j(self, "contains_each_once", &p.contains_each_once),
-            set_equals: list(self, "set_equals", &p.set_equals),
-            unique: p.unique,
-            len: p.len,
-            min_len: p.min_len,
-            max_len: p.max_len,
-            type_,
-            gt: j(self, "gt", &p.gt),
-            ge: j(self, "ge", &p.ge),
-            lt: j(self, "lt", &p.lt),
-            le: j(self, "le", &p.le),
-            schema: p.schema.clone(),
-            valid_against: j(self, "valid_against", &p.valid_against),
-            each,
-        };
-        if is_empty(p) {
+        if p.conditions.is_empty() {
             self.error(
-                at,
+                span,
                 "states no condition (give one of exists, equals, regex, contains, len, schema, …)",
             );
         }
-        (self.errors.len() == before).then_some(out)
+        let conditions: Vec<At<Condition>> = p
+            .conditions
+            .iter()
+            .filter_map(|c| Some(At::new(c.pos(), self.condition(c, defined)?)))
+            .collect();
+        (self.errors.len() == before).then_some(Predicate {
+            pos: span.pos,
+            conditions,
+        })
     }
 
-    fn schema_name(&mut self, field: &str, name: &str) {
+    fn condition(
+        &mut self,
+        c: &Spanned<ConditionDef>,
+        defined: &HashSet<String>,
+    ) -> Option<Condition> {
+        use ConditionDef as D;
+        let json = |ctx: &mut Self, v: &serde_json::Value| ctx.json_at(&c.span, v, defined);
+        let list = |ctx: &mut Self, items: &[Spanned<serde_json::Value>]| {
+            let all: Vec<_> = items.iter().map(|i| ctx.json(i, defined)).collect();
+            all.into_iter().collect::<Option<Vec<_>>>()
+        };
+        Some(match &c.value {
+            D::Exists(true) => Condition::Present,
+            D::Exists(false) => Condition::Absent,
+            D::Unique(true) => Condition::Unique,
+            D::Unique(false) => {
+                self.error(&c.span, "`unique: false` states nothing: leave it out");
+                return None;
+            }
+            D::Equals(v) => Condition::Equals(json(self, v)?),
+            D::NotEquals(v) => Condition::NotEquals(json(self, v)?),
+            D::OneOf(items) => Condition::OneOf(list(self, items)?),
+            D::Subset(v) => Condition::Subset(json(self, v)?),
+            D::Regex(r) => match plan::Pattern::new(r) {
+                Ok(p) => Condition::Regex(p),
+                Err(e) => {
+                    self.error(&c.span, &regex_problem(r, &e));
+                    return None;
+                }
+            },
+            D::StartsWith(t) => Condition::StartsWith(self.template_at(&c.span, t, defined)?),
+            D::EndsWith(t) => Condition::EndsWith(self.template_at(&c.span, t, defined)?),
+            D::Contains(v) => Condition::Contains(json(self, v)?),
+            D::NotContains(v) => Condition::NotContains(json(self, v)?),
+            D::ContainsOnce(v) => Condition::ContainsOnce(json(self, v)?),
+            D::ContainsEachOnce(v) => Condition::ContainsEachOnce(json(self, v)?),
+            D::SetEquals(items) => Condition::SetEquals(list(self, items)?),
+            D::Len(n) => Condition::Len(*n),
+            D::MinLen(n) => Condition::MinLen(*n),
+            D::MaxLen(n) => Condition::MaxLen(*n),
+            D::Type(t) => match JsonType::NAMES.iter().find(|(n, _)| n == t) {
+                Some((_, ty)) => Condition::Type(*ty),
+                None => {
+                    let names: Vec<_> = JsonType::NAMES.iter().map(|(n, _)| *n).collect();
+                    self.error(
+                        &c.span,
+                        &format!("`{t}` is not one of {}", names.join(", ")),
+                    );
+                    return None;
+                }
+            },
+            D::Gt(v) => Condition::Gt(json(self, v)?),
+            D::Ge(v) => Condition::Ge(json(self, v)?),
+            D::Lt(v) => Condition::Lt(json(self, v)?),
+            D::Le(v) => Condition::Le(json(self, v)?),
+            D::Schema(name) => {
+                self.schema_name_at(&c.span, name);
+                Condition::Schema(name.clone())
+            }
+            D::ValidAgainst(v) => Condition::ValidAgainst(json(self, v)?),
+            D::Each(p) => {
+                if let Some(at) = &p.at {
+                    self.error(
+                        &at.span,
+                        "`each` applies to every element; it takes no `at`",
+                    );
+                }
+                Condition::Each(Box::new(self.predicate(p, &c.span, defined)?))
+            }
+        })
+    }
+
+    fn schema_name(&mut self, name: &Spanned<String>) {
+        self.schema_name_at(&name.span, name);
+    }
+
+    fn schema_name_at(&mut self, span: &Span, name: &str) {
         if !self.schemas.contains(name) {
             let known: Vec<_> = self.schemas.names().collect();
             self.error(
-                field,
+                span,
                 &format!(
                     "no schema `{name}` in fixtures/schemas (known: {})",
                     known.join(", ")
@@ -767,38 +856,47 @@ impl Ctx<'_> {
 
     fn path(
         &mut self,
-        field: &str,
-        text: &str,
+        text: &Spanned<String>,
         defined: &HashSet<String>,
-        has_response: bool,
+        answer: Answer,
     ) -> Option<ValuePath> {
-        match text.parse::<ValuePath>() {
-            Ok(p) => {
-                match &p.root {
-                    Root::Var(v) if !defined.contains(v) => {
-                        self.error(field, &format!("unknown variable `{v}` (not in `vars` nor captured by an earlier step)"));
-                        return None;
-                    }
-                    Root::Var(_) => {}
-                    _ if !has_response => {
-                        self.error(
-                            field,
-                            "this step sends no request, so only `vars.` paths exist",
-                        );
-                        return None;
-                    }
-                    _ => {}
-                }
-                Some(p)
-            }
+        let p = match text.parse::<ValuePath>() {
+            Ok(p) => p,
             Err(e) => {
-                self.error(field, &format!("bad path `{text}`: {e}"));
+                self.error(&text.span, &format!("bad path `{}`: {e}", text.value));
+                return None;
+            }
+        };
+        match &p.root {
+            Root::Var(v) if !defined.contains(v) => {
+                let message = format!(
+                    "unknown variable `{v}` (not in `vars` nor captured by an earlier step)"
+                );
+                self.error(&text.span, &message);
                 None
             }
+            Root::Var(_) => Some(p),
+            _ if answer == Answer::None => {
+                self.error(
+                    &text.span,
+                    "this step sends no request, so only `vars.` paths exist",
+                );
+                None
+            }
+            _ => Some(p),
         }
     }
 
-    fn template(&mut self, field: &str, text: &str, defined: &HashSet<String>) -> Option<Template> {
+    fn template(&mut self, text: &Spanned<String>, defined: &HashSet<String>) -> Option<Template> {
+        self.template_at(&text.span, text, defined)
+    }
+
+    fn template_at(
+        &mut self,
+        span: &Span,
+        text: &str,
+        defined: &HashSet<String>,
+    ) -> Option<Template> {
         match Template::parse(text) {
             Ok(t) => {
                 self.personas.extend(t.personas());
@@ -807,11 +905,11 @@ impl Ctx<'_> {
                     .filter(|v| !defined.contains(*v))
                     .map(String::from)
                     .collect();
-                self.unknown_vars(field, &unknown);
+                self.unknown_vars(span, &unknown);
                 unknown.is_empty().then_some(t)
             }
             Err(e) => {
-                self.error(field, &e);
+                self.error(span, &e);
                 None
             }
         }
@@ -819,7 +917,15 @@ impl Ctx<'_> {
 
     fn json(
         &mut self,
-        field: &str,
+        value: &Spanned<serde_json::Value>,
+        defined: &HashSet<String>,
+    ) -> Option<JsonTemplate> {
+        self.json_at(&value.span, value, defined)
+    }
+
+    fn json_at(
+        &mut self,
+        span: &Span,
         value: &serde_json::Value,
         defined: &HashSet<String>,
     ) -> Option<JsonTemplate> {
@@ -832,80 +938,24 @@ impl Ctx<'_> {
                     .filter(|v| !defined.contains(*v))
                     .map(String::from)
                     .collect();
-                self.unknown_vars(field, &unknown);
+                self.unknown_vars(span, &unknown);
                 unknown.is_empty().then_some(t)
             }
             Err(e) => {
-                self.error(field, &e);
+                self.error(span, &e);
                 None
             }
         }
     }
 
-    fn unknown_vars(&mut self, field: &str, unknown: &[String]) {
+    fn unknown_vars(&mut self, span: &Span, unknown: &[String]) {
         for v in unknown {
             self.error(
-                field,
+                span,
                 &format!("unknown variable `{v}` (not in `vars` nor captured by an earlier step)"),
             );
         }
     }
-}
-
-fn is_empty(p: &model::Predicate) -> bool {
-    let model::Predicate {
-        at: _,
-        exists,
-        equals,
-        not_equals,
-        one_of,
-        subset,
-        regex,
-        starts_with,
-        ends_with,
-        contains,
-        not_contains,
-        contains_once,
-        contains_each_once,
-        set_equals,
-        unique,
-        len,
-        min_len,
-        max_len,
-        type_,
-        gt,
-        ge,
-        lt,
-        le,
-        schema,
-        valid_against,
-        each,
-    } = p;
-    exists.is_none()
-        && equals.is_none()
-        && not_equals.is_none()
-        && one_of.is_none()
-        && subset.is_none()
-        && regex.is_none()
-        && starts_with.is_none()
-        && ends_with.is_none()
-        && contains.is_none()
-        && not_contains.is_none()
-        && contains_once.is_none()
-        && contains_each_once.is_none()
-        && set_equals.is_none()
-        && unique.is_none()
-        && len.is_none()
-        && min_len.is_none()
-        && max_len.is_none()
-        && type_.is_none()
-        && gt.is_none()
-        && ge.is_none()
-        && lt.is_none()
-        && le.is_none()
-        && schema.is_none()
-        && valid_against.is_none()
-        && each.is_none()
 }
 
 /// A regex error in one line: the regex crate draws a caret under the pattern over several

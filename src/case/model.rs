@@ -4,6 +4,7 @@
 //! that names the field rather than a silently ignored key. Semantic checks (paths, regexes,
 //! variables, schema names) happen in [`super::load`], which also turns these into a plan.
 
+use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use serde::{de, Deserialize, Deserializer};
 use serde_json::Value;
@@ -13,7 +14,7 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
     /// Short area id used as the first part of every case name (`tags`, `images.create`).
-    pub area: String,
+    pub area: Spanned<String>,
     /// Human title of the area.
     pub title: String,
     /// The document this area follows by default; a case may name another.
@@ -21,7 +22,7 @@ pub struct CaseFile {
     /// What every case of the file has unless it says otherwise.
     #[serde(default)]
     pub defaults: Defaults,
-    pub cases: Vec<CaseDef>,
+    pub cases: Spanned<Vec<Spanned<CaseDef>>>,
 }
 
 /// File-level values of case fields; a case that gives the field replaces the default.
@@ -30,10 +31,10 @@ pub struct CaseFile {
 pub struct Defaults {
     /// `since` of every case that has none.
     #[serde(default)]
-    pub since: Option<String>,
+    pub since: Option<Spanned<String>>,
     /// `requires` of every case that has none (a case's own list replaces it whole).
     #[serde(default)]
-    pub requires: Option<Vec<String>>,
+    pub requires: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// One behaviour and the steps that prove it.
@@ -41,9 +42,9 @@ pub struct Defaults {
 #[serde(deny_unknown_fields)]
 pub struct CaseDef {
     /// Stable name, unique within the area (`put-is-idempotent`).
-    pub name: String,
+    pub name: Spanned<String>,
     /// The behaviour, in one sentence.
-    pub proves: String,
+    pub proves: Spanned<String>,
     /// Behaviour ids from the catalogue (`B130`).
     #[serde(default)]
     pub behaviours: Vec<String>,
@@ -52,15 +53,15 @@ pub struct CaseDef {
     /// Lowest Images API version that has the behaviour (`"2.5"`); absent, the file's default;
     /// `~`, none even where the file has a default (`Some(None)`).
     #[serde(default, deserialize_with = "given")]
-    pub since: Option<Option<String>>,
+    pub since: Option<Option<Spanned<String>>>,
     /// Optional features the case needs (`import:glance-direct`, `multistore`); without them it is
     /// skipped with that reason.
     #[serde(default)]
-    pub requires: Option<Vec<String>>,
+    pub requires: Option<Spanned<Vec<Spanned<String>>>>,
     /// Variables evaluated once, in order, when the case starts.
     #[serde(default)]
-    pub vars: IndexMap<String, Value>,
-    pub steps: Vec<StepDef>,
+    pub vars: IndexMap<String, Spanned<Value>>,
+    pub steps: Spanned<Vec<Spanned<StepDef>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,66 +81,66 @@ pub struct StepDef {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
-    pub request: Option<RequestDef>,
+    pub request: Option<Spanned<RequestDef>>,
     /// Who sends the request: `owner` (the default when personas exist), `other`, `third`, `admin`.
     #[serde(default, rename = "as")]
-    pub as_: Option<String>,
+    pub as_: Option<Spanned<String>>,
     #[serde(default)]
-    pub expect: ExpectDef,
+    pub expect: Spanned<ExpectDef>,
     /// Variables set from the response: name → path (`body.id`).
     #[serde(default)]
-    pub capture: IndexMap<String, String>,
+    pub capture: IndexMap<String, Spanned<String>>,
     /// Lists extended from each response: name → path (`body.images[*].id`).
     #[serde(default)]
-    pub collect: IndexMap<String, String>,
+    pub collect: IndexMap<String, Spanned<String>>,
     /// Path of a link to follow with GET while present (pagination); every page meets `expect`.
     #[serde(default)]
-    pub follow: Option<String>,
+    pub follow: Option<Spanned<String>>,
     /// Send the request this many times at once (2–64) to prove behaviour under concurrency;
     /// every response must meet `expect`, and `collect` gathers from all of them.
     #[serde(default)]
-    pub parallel: Option<u32>,
+    pub parallel: Option<Spanned<u32>>,
     /// Repeat the request until `expect` holds, for state that a documented asynchronous call
     /// reaches later (an import). Only a response with an expected status is retried; any other
     /// status fails at once, so a server error is never retried away.
     #[serde(default)]
-    pub poll: Option<PollDef>,
+    pub poll: Option<Spanned<PollDef>>,
     /// Upper bound on pages when following links.
     #[serde(default)]
-    pub max_pages: Option<u32>,
+    pub max_pages: Option<Spanned<u32>>,
     /// A timestamp the target showed (`"{{updated_at}}"`): before its request, the step waits
     /// one unit of the precision that timestamp is shown in (1 s for whole seconds), so that a
     /// change the step makes must show a later time.
     #[serde(default)]
-    pub wait_past: Option<String>,
+    pub wait_past: Option<Spanned<String>>,
     /// Another client's requests, sent while this step runs (from its first request to its
     /// last page): a step with `request`, `as`, `expect`, `collect` and `repeat`. Its copies go
     /// out one after another (`{{$copy}}` numbers them); every response must meet its `expect`.
     #[serde(default)]
-    pub alongside: Option<Box<StepDef>>,
+    pub alongside: Option<Spanned<Box<StepDef>>>,
     /// In an `alongside` step: how many copies of the request to send (1–64, default 1).
     #[serde(default)]
-    pub repeat: Option<u32>,
+    pub repeat: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
-    pub method: String,
+    pub method: Spanned<String>,
     /// Path (and query) relative to the endpoint, templated.
-    pub path: String,
+    pub path: Spanned<String>,
     #[serde(default)]
-    pub headers: IndexMap<String, String>,
+    pub headers: IndexMap<String, Spanned<String>>,
     /// JSON body (templated); `Content-Type: application/json` unless a header says otherwise.
     #[serde(default)]
-    pub json: Option<Value>,
+    pub json: Option<Spanned<Value>>,
     /// A JSON Patch (a list of operations, templated), sent with the Images API's json-patch
     /// media type as `Content-Type`.
     #[serde(default)]
-    pub patch: Option<Value>,
+    pub patch: Option<Spanned<Value>>,
     /// Raw text body, sent as is (templated).
     #[serde(default)]
-    pub body: Option<String>,
+    pub body: Option<Spanned<String>>,
     /// A body of pseudo-random bytes made while sending (image data of any size, never held in
     /// memory whole); `sent.md5`, `sent.sha512` and `sent.size` describe it afterwards.
     #[serde(default)]
@@ -147,7 +148,7 @@ pub struct RequestDef {
     /// A small disk image of a real format, made by the harness (for format inspection):
     /// `{format: qcow2, virtual_size: 1048576}`.
     #[serde(default)]
-    pub disk_image: Option<DiskImageDef>,
+    pub disk_image: Option<Spanned<DiskImageDef>>,
     /// Read the response as a stream: hash and count all of it (`received.*`), keep only its
     /// beginning, whatever its size.
     #[serde(default)]
@@ -169,7 +170,7 @@ pub struct DiskImageDef {
     /// The format; `qcow2` (an empty disk as `qemu-img create -f qcow2` makes it).
     pub format: DiskFormat,
     /// The disk size the image's header states, in bytes.
-    pub virtual_size: u64,
+    pub virtual_size: Spanned<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -192,22 +193,22 @@ pub struct GenerateDef {
 #[serde(deny_unknown_fields)]
 pub struct ExpectDef {
     #[serde(default)]
-    pub status: Option<StatusDef>,
+    pub status: Option<Spanned<StatusDef>>,
     /// Header name (case-insensitive) → predicate on its value.
     #[serde(default)]
-    pub headers: IndexMap<String, Predicate>,
+    pub headers: IndexMap<String, Spanned<PredicateDef>>,
     /// The body validates against `fixtures/schemas/<name>.json`.
     #[serde(default)]
-    pub schema: Option<String>,
+    pub schema: Option<Spanned<String>>,
     /// The body contains this JSON (objects compared as subsets, arrays element by element).
     #[serde(default)]
-    pub body: Option<Value>,
+    pub body: Option<Spanned<Value>>,
     /// The body equals this JSON exactly.
     #[serde(default)]
-    pub body_exact: Option<Value>,
+    pub body_exact: Option<Spanned<Value>>,
     /// Checks on values in the response or variables; each names its `at` path.
     #[serde(default)]
-    pub checks: Vec<Predicate>,
+    pub checks: Vec<Spanned<PredicateDef>>,
 }
 
 /// One expected status code or a set of allowed ones.
@@ -249,12 +250,6 @@ impl<'de> Deserialize<'de> for StatusDef {
     }
 }
 
-/// A JSON value that may be `null`: `equals: null` is the condition "is null", where a plain
-/// `Option<Value>` would read it as no condition at all.
-fn explicit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
 /// A field that may be given as null: absent is `None`, `~` is `Some(None)`.
 fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -262,62 +257,196 @@ fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// Conditions on one JSON value; every one given must hold.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Predicate {
+/// Conditions on one JSON value, each with where it is written; every one must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PredicateDef {
     /// Where the value is: `body…`, `headers.<name>`, `status` or `vars.<name>…`. Required in
     /// `checks`, not allowed in `headers` or `each` (there the value is implied).
-    pub at: Option<String>,
+    pub at: Option<Spanned<String>>,
+    /// In the order written.
+    pub conditions: Vec<Spanned<ConditionDef>>,
+}
+
+/// One condition as written: its key names the kind, its value the argument.
+#[derive(Debug, Clone)]
+pub enum ConditionDef {
     /// Present (`true`) or absent (`false`).
-    pub exists: Option<bool>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub equals: Option<Value>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub not_equals: Option<Value>,
-    pub one_of: Option<Vec<Value>>,
+    Exists(bool),
+    Equals(Value),
+    NotEquals(Value),
+    OneOf(Vec<Spanned<Value>>),
     /// Object subset / element-wise array match, as `expect.body`.
-    #[serde(default, deserialize_with = "explicit")]
-    pub subset: Option<Value>,
+    Subset(Value),
     /// A string matching this regular expression.
-    pub regex: Option<String>,
-    pub starts_with: Option<String>,
-    pub ends_with: Option<String>,
-    /// Array has this element, or string has this substring.
-    #[serde(default, deserialize_with = "explicit")]
-    pub contains: Option<Value>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub not_contains: Option<Value>,
+    Regex(String),
+    StartsWith(String),
+    EndsWith(String),
+    /// Array has this element, or string has this substring (object: this key).
+    Contains(Value),
+    NotContains(Value),
     /// Array has this element exactly once.
-    #[serde(default, deserialize_with = "explicit")]
-    pub contains_once: Option<Value>,
+    ContainsOnce(Value),
     /// Array has every element of this list (usually a collected variable) exactly once.
-    pub contains_each_once: Option<Value>,
+    ContainsEachOnce(Value),
     /// Array has these elements, in any order, and no others (duplicates ignored).
-    pub set_equals: Option<Vec<Value>>,
-    /// Array has no duplicate elements.
-    pub unique: Option<bool>,
+    SetEquals(Vec<Spanned<Value>>),
+    /// Array has no duplicate elements (`unique: true`).
+    Unique(bool),
     /// Length of an array, string or object.
-    pub len: Option<usize>,
-    pub min_len: Option<usize>,
-    pub max_len: Option<usize>,
+    Len(usize),
+    MinLen(usize),
+    MaxLen(usize),
     /// JSON type name: null, boolean, integer, number, string, array, object.
-    #[serde(rename = "type")]
-    pub type_: Option<String>,
+    Type(String),
     /// Ordering against a number or string (timestamps of one format compare as strings).
-    #[serde(default, deserialize_with = "explicit")]
-    pub gt: Option<Value>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub ge: Option<Value>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub lt: Option<Value>,
-    #[serde(default, deserialize_with = "explicit")]
-    pub le: Option<Value>,
+    Gt(Value),
+    Ge(Value),
+    Lt(Value),
+    Le(Value),
     /// Validates against `fixtures/schemas/<name>.json`.
-    pub schema: Option<String>,
+    Schema(String),
     /// Validates against a schema document given as a value, usually one the target served
     /// (`"{{served}}"`): is the target consistent with its own published schema?
-    pub valid_against: Option<Value>,
+    ValidAgainst(Value),
     /// Applies to every element of an array.
-    pub each: Option<Box<Predicate>>,
+    Each(Box<PredicateDef>),
+}
+
+/// The keys a check may have: `at` and one per condition.
+pub const CHECK_KEYS: &[&str] = &[
+    "at",
+    "exists",
+    "equals",
+    "not_equals",
+    "one_of",
+    "subset",
+    "regex",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "not_contains",
+    "contains_once",
+    "contains_each_once",
+    "set_equals",
+    "unique",
+    "len",
+    "min_len",
+    "max_len",
+    "type",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "schema",
+    "valid_against",
+    "each",
+];
+
+/// A check's key, read as an identifier so that a misspelt one is reported at the key.
+struct CheckKey(&'static str);
+
+impl<'de> Deserialize<'de> for CheckKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = CheckKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a condition name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CheckKey, E> {
+                CHECK_KEYS
+                    .iter()
+                    .find(|k| **k == v)
+                    .map(|k| CheckKey(k))
+                    .ok_or_else(|| E::unknown_field(v, CHECK_KEYS))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for PredicateDef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = PredicateDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of conditions (`{at: body.name, equals: x}`)")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<PredicateDef, A::Error> {
+                let mut out = PredicateDef::default();
+                while let Some(CheckKey(key)) = m.next_key()? {
+                    if key == "at" {
+                        out.at = Some(m.next_value()?);
+                    } else {
+                        out.conditions.push(condition(key, &mut m)?);
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The value of condition `key`, read as the type that condition takes.
+fn condition<'de, A: de::MapAccess<'de>>(
+    key: &str,
+    m: &mut A,
+) -> Result<Spanned<ConditionDef>, A::Error> {
+    use ConditionDef as C;
+    fn value<'de, A: de::MapAccess<'de>>(
+        m: &mut A,
+        make: fn(Value) -> ConditionDef,
+    ) -> Result<Spanned<ConditionDef>, A::Error> {
+        Ok(m.next_value::<Spanned<Value>>()?.map(make))
+    }
+    fn text<'de, A: de::MapAccess<'de>>(
+        m: &mut A,
+        make: fn(String) -> ConditionDef,
+    ) -> Result<Spanned<ConditionDef>, A::Error> {
+        Ok(m.next_value::<Spanned<String>>()?.map(make))
+    }
+    fn count<'de, A: de::MapAccess<'de>>(
+        m: &mut A,
+        make: fn(usize) -> ConditionDef,
+    ) -> Result<Spanned<ConditionDef>, A::Error> {
+        Ok(m.next_value::<Spanned<usize>>()?.map(make))
+    }
+    fn list<'de, A: de::MapAccess<'de>>(
+        m: &mut A,
+        make: fn(Vec<Spanned<Value>>) -> ConditionDef,
+    ) -> Result<Spanned<ConditionDef>, A::Error> {
+        Ok(m.next_value::<Spanned<Vec<Spanned<Value>>>>()?.map(make))
+    }
+    match key {
+        "exists" => Ok(m.next_value::<Spanned<bool>>()?.map(C::Exists)),
+        "unique" => Ok(m.next_value::<Spanned<bool>>()?.map(C::Unique)),
+        "equals" => value(m, C::Equals),
+        "not_equals" => value(m, C::NotEquals),
+        "subset" => value(m, C::Subset),
+        "contains" => value(m, C::Contains),
+        "not_contains" => value(m, C::NotContains),
+        "contains_once" => value(m, C::ContainsOnce),
+        "contains_each_once" => value(m, C::ContainsEachOnce),
+        "gt" => value(m, C::Gt),
+        "ge" => value(m, C::Ge),
+        "lt" => value(m, C::Lt),
+        "le" => value(m, C::Le),
+        "valid_against" => value(m, C::ValidAgainst),
+        "regex" => text(m, C::Regex),
+        "starts_with" => text(m, C::StartsWith),
+        "ends_with" => text(m, C::EndsWith),
+        "type" => text(m, C::Type),
+        "schema" => text(m, C::Schema),
+        "len" => count(m, C::Len),
+        "min_len" => count(m, C::MinLen),
+        "max_len" => count(m, C::MaxLen),
+        "one_of" => list(m, C::OneOf),
+        "set_equals" => list(m, C::SetEquals),
+        "each" => Ok(m
+            .next_value::<Spanned<PredicateDef>>()?
+            .map(|p| C::Each(Box::new(p)))),
+        other => Err(de::Error::custom(format!("`{other}` has no reader"))),
+    }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 pub use crate::persona::Persona;
+pub use crate::yaml::Pos;
 
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -14,9 +15,12 @@ pub struct Case {
     pub id: String,
     pub area: String,
     pub area_title: String,
-    /// The case file and the line where the case starts.
+    /// The case file and the lines the case takes in it.
     pub file: String,
     pub line: usize,
+    pub end_line: usize,
+    /// The case file's text, for showing a failed check among the case's lines.
+    pub source: Arc<str>,
     pub proves: String,
     pub behaviours: Vec<String>,
     pub document: String,
@@ -60,32 +64,104 @@ impl std::fmt::Display for ApiVersion {
     }
 }
 
+/// A part of the plan with where the case file states it, so that what it finds can point
+/// there. Its `Debug` form is the part's alone: two spellings of the same cases dump alike.
+#[derive(Clone, PartialEq)]
+pub struct At<T> {
+    pub pos: Pos,
+    pub item: T,
+}
+
+impl<T: fmt::Debug> fmt::Debug for At<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.item.fmt(f)
+    }
+}
+
+impl<T> std::ops::Deref for At<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
+impl<T> At<T> {
+    pub fn new(pos: Pos, item: T) -> At<T> {
+        At { pos, item }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Step {
     /// 1-based, as shown to people.
     pub number: usize,
     pub line: usize,
     pub title: Option<String>,
-    pub request: Option<Request>,
+    pub kind: StepKind,
+}
+
+/// What a step does. Each kind holds only what it can use, so a combination the runner
+/// could not honour cannot be planned.
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// Checks on variables only: nothing is sent.
+    Vars(Vec<(ValuePath, Predicate)>),
+    /// A request and what its answers must be.
+    Send(Box<Send>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Send {
+    pub exchange: Exchange,
+    /// Wait past the precision of this shown timestamp before the request.
+    pub wait_past: Option<Template>,
+    pub mode: Mode,
+}
+
+/// How many requests a step makes of its exchange, and when.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// One request; another client's requests may go out while it runs.
+    Once { alongside: Option<Alongside> },
+    /// The request, then a GET of the link at `link` while there is one: every page is judged.
+    Follow {
+        link: At<ValuePath>,
+        max_pages: u32,
+        alongside: Option<Alongside>,
+    },
+    /// Ask again until the expectation holds, for state an asynchronous call reaches later.
+    Poll { attempts: u32, interval_ms: u64 },
+    /// This many copies of the request at once; every answer is judged.
+    Parallel { copies: u32 },
+}
+
+/// Another client's requests, sent one after another while a step runs (from its first
+/// answer to its last page), and judged once both are done. It captures nothing: what it
+/// gathers is `collect`ed.
+#[derive(Debug, Clone)]
+pub struct Alongside {
+    pub exchange: Box<Exchange>,
+    pub copies: u32,
+}
+
+/// One request as written and the rules every answer to it is judged by.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub request: Request,
     /// Who sends the request; `None` is the run's default identity.
     pub persona: Option<Persona>,
     pub expect: Expect,
-    pub capture: Vec<(String, ValuePath)>,
-    pub collect: Vec<(String, ValuePath)>,
-    pub follow: Option<ValuePath>,
-    pub max_pages: u32,
-    /// How many copies of the request go out at once (1: an ordinary step).
-    pub parallel: u32,
-    /// Ask again until `expect` holds.
-    pub poll: Option<super::model::PollDef>,
-    /// Wait past the precision of this shown timestamp before the request.
-    pub wait_past: Option<Template>,
-    /// Requests of another client sent while this step runs.
-    pub alongside: Option<Box<Step>>,
-    /// Copies of an `alongside` request, sent one after another.
-    pub repeat: u32,
+    pub capture: Vec<Capture>,
+    pub collect: Vec<Capture>,
     /// What a successful answer to the request leaves on the target, for the run to delete.
     pub creates: Option<Creates>,
+}
+
+/// A variable set (or, collected, extended) from an answer.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub name: String,
+    pub path: At<ValuePath>,
 }
 
 /// What a step's request makes on the target when it succeeds: the resources the run must
@@ -147,41 +223,88 @@ pub enum Body {
 
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
-    pub status: Option<Vec<u16>>,
+    pub status: Option<At<Vec<u16>>>,
     pub headers: Vec<(String, Predicate)>,
-    pub schema: Option<String>,
-    pub body: Option<JsonTemplate>,
-    pub body_exact: Option<JsonTemplate>,
+    pub schema: Option<At<String>>,
+    pub body: Option<At<JsonTemplate>>,
+    pub body_exact: Option<At<JsonTemplate>>,
     pub checks: Vec<(ValuePath, Predicate)>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Conditions on one value; every one must hold. `pos` is where the check is written, each
+/// condition has its own.
+#[derive(Debug, Clone)]
 pub struct Predicate {
-    pub exists: Option<bool>,
-    pub equals: Option<JsonTemplate>,
-    pub not_equals: Option<JsonTemplate>,
-    pub one_of: Option<Vec<JsonTemplate>>,
-    pub subset: Option<JsonTemplate>,
-    pub regex: Option<Pattern>,
-    pub starts_with: Option<Template>,
-    pub ends_with: Option<Template>,
-    pub contains: Option<JsonTemplate>,
-    pub not_contains: Option<JsonTemplate>,
-    pub contains_once: Option<JsonTemplate>,
-    pub contains_each_once: Option<JsonTemplate>,
-    pub set_equals: Option<Vec<JsonTemplate>>,
-    pub unique: Option<bool>,
-    pub len: Option<usize>,
-    pub min_len: Option<usize>,
-    pub max_len: Option<usize>,
-    pub type_: Option<JsonType>,
-    pub gt: Option<JsonTemplate>,
-    pub ge: Option<JsonTemplate>,
-    pub lt: Option<JsonTemplate>,
-    pub le: Option<JsonTemplate>,
-    pub schema: Option<String>,
-    pub valid_against: Option<JsonTemplate>,
-    pub each: Option<Box<Predicate>>,
+    pub pos: Pos,
+    pub conditions: Vec<At<Condition>>,
+}
+
+/// One condition on a value (see the README's case format for each).
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// `exists: true`.
+    Present,
+    /// `exists: false`.
+    Absent,
+    Equals(JsonTemplate),
+    NotEquals(JsonTemplate),
+    OneOf(Vec<JsonTemplate>),
+    Subset(JsonTemplate),
+    Regex(Pattern),
+    StartsWith(Template),
+    EndsWith(Template),
+    Contains(JsonTemplate),
+    NotContains(JsonTemplate),
+    ContainsOnce(JsonTemplate),
+    ContainsEachOnce(JsonTemplate),
+    SetEquals(Vec<JsonTemplate>),
+    Unique,
+    Len(usize),
+    MinLen(usize),
+    MaxLen(usize),
+    Type(JsonType),
+    Gt(JsonTemplate),
+    Ge(JsonTemplate),
+    Lt(JsonTemplate),
+    Le(JsonTemplate),
+    Schema(String),
+    ValidAgainst(JsonTemplate),
+    Each(Box<Predicate>),
+}
+
+impl Condition {
+    /// The kind of check this condition is, as findings name it.
+    pub fn kind(&self) -> crate::expect::Check {
+        use crate::expect::Check as K;
+        match self {
+            Condition::Present => K::Present,
+            Condition::Absent => K::Absent,
+            Condition::Equals(_) => K::Equals,
+            Condition::NotEquals(_) => K::NotEquals,
+            Condition::OneOf(_) => K::OneOf,
+            Condition::Subset(_) => K::Subset,
+            Condition::Regex(_) => K::Regex,
+            Condition::StartsWith(_) => K::StartsWith,
+            Condition::EndsWith(_) => K::EndsWith,
+            Condition::Contains(_) => K::Contains,
+            Condition::NotContains(_) => K::NotContains,
+            Condition::ContainsOnce(_) => K::ContainsOnce,
+            Condition::ContainsEachOnce(_) => K::ContainsEachOnce,
+            Condition::SetEquals(_) => K::SetEquals,
+            Condition::Unique => K::Unique,
+            Condition::Len(_) => K::Len,
+            Condition::MinLen(_) => K::MinLen,
+            Condition::MaxLen(_) => K::MaxLen,
+            Condition::Type(_) => K::Type,
+            Condition::Gt(_) => K::Gt,
+            Condition::Ge(_) => K::Ge,
+            Condition::Lt(_) => K::Lt,
+            Condition::Le(_) => K::Le,
+            Condition::Schema(_) => K::Schema,
+            Condition::ValidAgainst(_) => K::ValidAgainst,
+            Condition::Each(_) => K::Each,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,21 +391,36 @@ impl fmt::Display for Pattern {
 }
 
 /// Every case's plan in one canonical text: the `Debug` form of each case with the positions
-/// (case and step lines) left out, so two spellings of the same cases compare equal. Case-file
-/// format changes are checked with it (`cargo run --release --example plan-dump`).
+/// (case and step lines, where each check is written) left out, so two spellings of the same
+/// cases compare equal. Case-file format changes are checked with it
+/// (`cargo run --release --example plan-dump`).
 pub fn dump(cases: &[Case]) -> String {
     let mut out = String::new();
     for case in cases {
         let mut case = case.clone();
-        case.line = 0;
-        let mut steps: Vec<&mut Step> = case.steps.iter_mut().collect();
-        while let Some(step) = steps.pop() {
+        (case.line, case.end_line, case.source) = (0, 0, Arc::from(""));
+        for step in &mut case.steps {
             step.line = 0;
-            steps.extend(step.alongside.as_deref_mut());
         }
         out.push_str(&format!("{case:#?}\n"));
     }
     out
+}
+
+impl Step {
+    /// The exchanges the step makes: its own and another client's.
+    pub fn exchanges(&self) -> Vec<&Exchange> {
+        let StepKind::Send(send) = &self.kind else {
+            return Vec::new();
+        };
+        let side = match &send.mode {
+            Mode::Once { alongside } | Mode::Follow { alongside, .. } => alongside.as_ref(),
+            _ => None,
+        };
+        std::iter::once(&send.exchange)
+            .chain(side.map(|a| &*a.exchange))
+            .collect()
+    }
 }
 
 /// The kinds of check a case states (its steps' and their `alongside` requests'), as findings
@@ -290,10 +428,13 @@ pub fn dump(cases: &[Case]) -> String {
 impl Case {
     pub fn check_kinds(&self) -> std::collections::BTreeSet<crate::expect::Check> {
         let mut out = std::collections::BTreeSet::new();
-        let mut steps: Vec<&Step> = self.steps.iter().collect();
-        while let Some(step) = steps.pop() {
-            step.expect.add_kinds(&mut out);
-            steps.extend(step.alongside.as_deref());
+        for step in &self.steps {
+            if let StepKind::Vars(checks) = &step.kind {
+                checks.iter().for_each(|(_, p)| p.add_kinds(&mut out));
+            }
+            for x in step.exchanges() {
+                x.expect.add_kinds(&mut out);
+            }
         }
         out
     }
@@ -318,38 +459,11 @@ impl Expect {
 
 impl Predicate {
     fn add_kinds(&self, out: &mut std::collections::BTreeSet<crate::expect::Check>) {
-        use crate::expect::Check;
-        let stated = [
-            (self.exists == Some(true), Check::Present),
-            (self.exists == Some(false), Check::Absent),
-            (self.equals.is_some(), Check::Equals),
-            (self.not_equals.is_some(), Check::NotEquals),
-            (self.one_of.is_some(), Check::OneOf),
-            (self.subset.is_some(), Check::Subset),
-            (self.regex.is_some(), Check::Regex),
-            (self.starts_with.is_some(), Check::StartsWith),
-            (self.ends_with.is_some(), Check::EndsWith),
-            (self.contains.is_some(), Check::Contains),
-            (self.not_contains.is_some(), Check::NotContains),
-            (self.contains_once.is_some(), Check::ContainsOnce),
-            (self.contains_each_once.is_some(), Check::ContainsEachOnce),
-            (self.set_equals.is_some(), Check::SetEquals),
-            (self.unique.is_some(), Check::Unique),
-            (self.len.is_some(), Check::Len),
-            (self.min_len.is_some(), Check::MinLen),
-            (self.max_len.is_some(), Check::MaxLen),
-            (self.type_.is_some(), Check::Type),
-            (self.gt.is_some(), Check::Gt),
-            (self.ge.is_some(), Check::Ge),
-            (self.lt.is_some(), Check::Lt),
-            (self.le.is_some(), Check::Le),
-            (self.schema.is_some(), Check::Schema),
-            (self.valid_against.is_some(), Check::ValidAgainst),
-            (self.each.is_some(), Check::Each),
-        ];
-        out.extend(stated.into_iter().filter(|(on, _)| *on).map(|(_, c)| c));
-        if let Some(each) = &self.each {
-            each.add_kinds(out);
+        for c in &self.conditions {
+            out.insert(c.kind());
+            if let Condition::Each(each) = &c.item {
+                each.add_kinds(out);
+            }
         }
     }
 }
