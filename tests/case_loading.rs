@@ -628,7 +628,7 @@ fn a_misspelt_condition_is_reported_at_its_key() {
     ));
     assert_eq!(
         e.to_string(),
-        "cases/t.yaml:10:39: cases[0].steps[0].expect.checks[0]: unknown field `equalz`, expected one of `at`, `exists`, `equals`, `not_equals`, `one_of`, `subset`, `regex`, `starts_with`, `ends_with`, `contains`, `not_contains`, `contains_once`, `contains_each_once`, `set_equals`, `unique`, `len`, `min_len`, `max_len`, `type`, `gt`, `ge`, `lt`, `le`, `schema`, `valid_against`, `each`"
+        "cases/t.yaml:10:40: cases[0].steps[0].expect.checks[0]: unknown field `equalz`, expected one of `at`, `exists`, `equals`, `not_equals`, `one_of`, `subset`, `regex`, `starts_with`, `ends_with`, `contains`, `not_contains`, `contains_once`, `contains_each_once`, `set_equals`, `unique`, `len`, `min_len`, `max_len`, `type`, `gt`, `ge`, `lt`, `le`, `schema`, `valid_against`, `each`"
     );
 }
 
@@ -639,7 +639,7 @@ fn a_condition_that_states_nothing_is_refused() {
     ));
     assert_eq!(
         e.to_string(),
-        "cases/t.yaml:10:39: cases[0].steps[0].expect.checks[0].unique: `unique: false` states nothing: leave it out"
+        "cases/t.yaml:10:40: cases[0].steps[0].expect.checks[0].unique: `unique: false` states nothing: leave it out"
     );
 }
 

@@ -395,58 +395,63 @@ fn condition<'de, A: de::MapAccess<'de>>(
     m: &mut A,
 ) -> Result<Spanned<ConditionDef>, A::Error> {
     use ConditionDef as C;
-    fn value<'de, A: de::MapAccess<'de>>(
+    /// The value as the type `make` takes, kept with its place.
+    fn read<'de, A: de::MapAccess<'de>, T: Deserialize<'de>>(
         m: &mut A,
-        make: fn(Value) -> ConditionDef,
+        make: impl FnOnce(T) -> ConditionDef,
     ) -> Result<Spanned<ConditionDef>, A::Error> {
-        Ok(m.next_value::<Spanned<Value>>()?.map(make))
-    }
-    fn text<'de, A: de::MapAccess<'de>>(
-        m: &mut A,
-        make: fn(String) -> ConditionDef,
-    ) -> Result<Spanned<ConditionDef>, A::Error> {
-        Ok(m.next_value::<Spanned<String>>()?.map(make))
-    }
-    fn count<'de, A: de::MapAccess<'de>>(
-        m: &mut A,
-        make: fn(usize) -> ConditionDef,
-    ) -> Result<Spanned<ConditionDef>, A::Error> {
-        Ok(m.next_value::<Spanned<usize>>()?.map(make))
-    }
-    fn list<'de, A: de::MapAccess<'de>>(
-        m: &mut A,
-        make: fn(Vec<Spanned<Value>>) -> ConditionDef,
-    ) -> Result<Spanned<ConditionDef>, A::Error> {
-        Ok(m.next_value::<Spanned<Vec<Spanned<Value>>>>()?.map(make))
+        Ok(m.next_value::<Spanned<T>>()?.map(make))
     }
     match key {
-        "exists" => Ok(m.next_value::<Spanned<bool>>()?.map(C::Exists)),
-        "unique" => Ok(m.next_value::<Spanned<bool>>()?.map(C::Unique)),
-        "equals" => value(m, C::Equals),
-        "not_equals" => value(m, C::NotEquals),
-        "subset" => value(m, C::Subset),
-        "contains" => value(m, C::Contains),
-        "not_contains" => value(m, C::NotContains),
-        "contains_once" => value(m, C::ContainsOnce),
-        "contains_each_once" => value(m, C::ContainsEachOnce),
-        "gt" => value(m, C::Gt),
-        "ge" => value(m, C::Ge),
-        "lt" => value(m, C::Lt),
-        "le" => value(m, C::Le),
-        "valid_against" => value(m, C::ValidAgainst),
-        "regex" => text(m, C::Regex),
-        "starts_with" => text(m, C::StartsWith),
-        "ends_with" => text(m, C::EndsWith),
-        "type" => text(m, C::Type),
-        "schema" => text(m, C::Schema),
-        "len" => count(m, C::Len),
-        "min_len" => count(m, C::MinLen),
-        "max_len" => count(m, C::MaxLen),
-        "one_of" => list(m, C::OneOf),
-        "set_equals" => list(m, C::SetEquals),
-        "each" => Ok(m
-            .next_value::<Spanned<PredicateDef>>()?
-            .map(|p| C::Each(Box::new(p)))),
+        "exists" => read(m, C::Exists),
+        "unique" => read(m, C::Unique),
+        "equals" => read(m, C::Equals),
+        "not_equals" => read(m, C::NotEquals),
+        "subset" => read(m, C::Subset),
+        "contains" => read(m, C::Contains),
+        "not_contains" => read(m, C::NotContains),
+        "contains_once" => read(m, C::ContainsOnce),
+        "contains_each_once" => read(m, C::ContainsEachOnce),
+        "gt" => read(m, C::Gt),
+        "ge" => read(m, C::Ge),
+        "lt" => read(m, C::Lt),
+        "le" => read(m, C::Le),
+        "valid_against" => read(m, C::ValidAgainst),
+        "regex" => read(m, C::Regex),
+        "starts_with" => read(m, C::StartsWith),
+        "ends_with" => read(m, C::EndsWith),
+        "type" => read(m, C::Type),
+        "schema" => read(m, C::Schema),
+        "len" => read(m, C::Len),
+        "min_len" => read(m, C::MinLen),
+        "max_len" => read(m, C::MaxLen),
+        "one_of" => read(m, C::OneOf),
+        "set_equals" => read(m, C::SetEquals),
+        "each" => read(m, |p| C::Each(Box::new(p))),
         other => Err(de::Error::custom(format!("`{other}` has no reader"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PredicateDef, CHECK_KEYS};
+
+    #[test]
+    fn every_condition_key_has_a_reader() {
+        for key in &CHECK_KEYS[1..] {
+            let value = match *key {
+                "exists" | "unique" => "true",
+                "len" | "min_len" | "max_len" => "1",
+                "one_of" | "set_equals" => "[1]",
+                "each" => "{exists: true}",
+                _ => "x",
+            };
+            let text = format!("{{at: body, {key}: {value}}}");
+            let p: PredicateDef =
+                crate::yaml::from_str(&text).unwrap_or_else(|e| panic!("`{key}`: {e}"));
+            assert_eq!(p.conditions.len(), 1, "{key}");
+        }
+        let e = crate::yaml::from_str::<PredicateDef>("{at: body, eqals: 1}").unwrap_err();
+        assert!(e.message.starts_with("unknown field `eqals`"), "{e}");
     }
 }
