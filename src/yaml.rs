@@ -363,8 +363,9 @@ fn duplicate_key(entries: &[(Node<'_>, Node<'_>)]) -> Result<(), Error> {
 }
 
 impl Node<'_> {
-    /// Line and column of the field at `path` (`cases[0].steps[1].expect.status`; a mapping
-    /// entry is where its key is), or of its deepest ancestor that exists.
+    /// Line and column of the field at `path` (`deviations[1].case`; a mapping entry is where
+    /// its key is), or of its deepest ancestor that exists. For files read without positions
+    /// (profiles); case files keep theirs in [`Spanned`] values and template nodes.
     pub fn locate(&self, path: &str) -> (usize, usize) {
         let mut node = self;
         let mut pos = (self.line, self.column);

@@ -101,8 +101,7 @@ impl Templates {
         let parsed: FileDef =
             yaml::from_node(&tree).map_err(|e| vec![LoadError::from_yaml(&source, e)])?;
         let mut errors = Vec::new();
-        let mut error = |field: String, message: String| {
-            let (line, column) = tree.locate(&field);
+        let mut error = |field: String, (line, column): (usize, usize), message: String| {
             errors.push(LoadError {
                 file: file.to_string(),
                 line,
@@ -113,8 +112,9 @@ impl Templates {
         };
         let entries = entries(get(&tree, "templates").expect("read by serde"));
         let mut list = Vec::new();
-        for ((name, def), (_, node)) in parsed.templates.iter().zip(entries) {
+        for ((name, def), (key, node)) in parsed.templates.iter().zip(entries) {
             let at = format!("templates.{name}");
+            let steps_at = key_pos(node, "steps").unwrap_or(pos(key));
             let params_node = get(node, "params");
             let params: Vec<(String, Option<Node<'static>>)> = def
                 .params
@@ -134,6 +134,7 @@ impl Templates {
             if steps.is_empty() {
                 error(
                     format!("{at}.steps"),
+                    steps_at,
                     "a template has at least one step".into(),
                 );
             }
@@ -144,12 +145,15 @@ impl Templates {
             for p in uses.all().filter(|p| !def.params.contains_key(*p)) {
                 error(
                     format!("{at}.steps"),
+                    steps_at,
                     format!("`${{{p}}}` is not a parameter of `{name}`"),
                 );
             }
             for p in def.params.keys().filter(|p| !uses.all().any(|u| u == *p)) {
+                let here = params_node.and_then(|ps| key_pos(ps, p));
                 error(
                     format!("{at}.params.{p}"),
+                    here.unwrap_or(pos(key)),
                     format!("parameter `{p}` is not used in the steps"),
                 );
             }
@@ -162,6 +166,7 @@ impl Templates {
                 if !default_is_map || !uses.merged.contains(r) {
                     error(
                         format!("{at}.rest"),
+                        key_pos(node, "rest").unwrap_or(pos(key)),
                         format!("`rest` names a parameter with a mapping `default` that the steps merge with `<<: ${{{r}}}`"),
                     );
                 }
@@ -268,6 +273,19 @@ fn entries<'a, 't>(node: &'a Node<'t>) -> &'a [(Node<'t>, Node<'t>)] {
     }
 }
 
+/// Where `node` is written.
+fn pos(node: &Node<'_>) -> (usize, usize) {
+    (node.line, node.column)
+}
+
+/// Where the key `key` of the mapping `node` is written: a field's problems are shown there.
+fn key_pos(node: &Node<'_>, key: &str) -> Option<(usize, usize)> {
+    entries(node)
+        .iter()
+        .find(|(k, _)| scalar(k) == Some(key))
+        .map(|(k, _)| pos(k))
+}
+
 fn get<'a, 't>(node: &'a Node<'t>, key: &str) -> Option<&'a Node<'t>> {
     entries(node)
         .iter()
@@ -296,6 +314,24 @@ fn placed<'t>(node: &Node<'static>, at: (usize, usize)) -> Node<'t> {
     }
 }
 
+/// Where a template is used: the step's field, its position, and its `with` (whose key, or
+/// the `use` key without one, is where a missing parameter is reported).
+struct Site<'a, 't> {
+    at: &'a str,
+    here: (usize, usize),
+    with: Option<&'a Node<'t>>,
+    with_at: (usize, usize),
+}
+
+impl Site<'_, '_> {
+    /// Where parameter `p` is given in `with`, else where `with` (or `use`) is.
+    fn given(&self, p: &str) -> (usize, usize) {
+        self.with
+            .and_then(|w| key_pos(w, p))
+            .unwrap_or(self.with_at)
+    }
+}
+
 /// A case file's tree with every `use` and `times` step expanded; the tree itself when it has
 /// none. Problems are located in the file as written.
 pub fn expand<'t>(
@@ -305,7 +341,6 @@ pub fn expand<'t>(
 ) -> Result<Option<Node<'t>>, Vec<LoadError>> {
     let mut x = Expander {
         file,
-        tree,
         templates,
         errors: Vec::new(),
     };
@@ -354,17 +389,22 @@ pub fn expand<'t>(
     }
 }
 
-struct Expander<'a, 't> {
+struct Expander<'a> {
     file: &'a str,
-    tree: &'a Node<'t>,
     templates: &'a Templates,
     errors: Vec<LoadError>,
 }
 
-impl<'t> Expander<'_, 't> {
-    fn error(&mut self, field: &str, message: String) {
-        let e = LoadError::at(self.file, self.tree, field, message);
-        self.errors.push(e);
+impl<'t> Expander<'_> {
+    /// A problem with `field`, written at `(line, column)`.
+    fn error(&mut self, field: &str, (line, column): (usize, usize), message: String) {
+        self.errors.push(LoadError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field: field.to_string(),
+            message,
+        });
     }
 
     /// The steps one written step stands for.
@@ -376,6 +416,7 @@ impl<'t> Expander<'_, 't> {
                 _ => {
                     self.error(
                         &format!("{at}.times"),
+                        key_pos(&step, "times").unwrap_or(pos(&step)),
                         format!(
                             "`times` sends the step {} to {} times in a row",
                             TIMES.start(),
@@ -392,6 +433,7 @@ impl<'t> Expander<'_, 't> {
             if get(&step, "with").is_some() {
                 self.error(
                     &format!("{at}.with"),
+                    key_pos(&step, "with").unwrap_or(pos(&step)),
                     "`with` gives a template's parameters; this step has no `use`".into(),
                 );
             }
@@ -414,6 +456,7 @@ impl<'t> Expander<'_, 't> {
             if !USE_KEYS.contains(&key) {
                 self.error(
                     &format!("{at}.{key}"),
+                    pos(k),
                     format!("a step that uses a template has only `use`, `with` and `times`; `{key}` goes in `with` if the template takes it"),
                 );
             }
@@ -424,6 +467,7 @@ impl<'t> Expander<'_, 't> {
             let known: Vec<_> = templates.names().collect();
             self.error(
                 &format!("{at}.use"),
+                key_pos(step, "use").unwrap_or(pos(step)),
                 format!("no template `{name}` (templates: {})", known.join(", ")),
             );
             return Vec::new();
@@ -432,10 +476,18 @@ impl<'t> Expander<'_, 't> {
         let mut args: Vec<(String, Node<'t>)> = Vec::new();
         let mut rest: Vec<(Node<'t>, Node<'t>)> = Vec::new();
         let with = get(step, "with");
+        let site = Site {
+            at,
+            here,
+            with,
+            with_at: key_pos(step, if with.is_some() { "with" } else { "use" }).unwrap_or(here),
+        };
+        let (with_at, given_at) = (site.with_at, |p: &str| site.given(p));
         match with.map(|w| &w.kind) {
             None | Some(Kind::Map(_)) => {}
             Some(_) => self.error(
                 &format!("{at}.with"),
+                key_pos(step, "with").unwrap_or(pos(step)),
                 "`with` is a mapping of parameter names to values".into(),
             ),
         }
@@ -449,6 +501,7 @@ impl<'t> Expander<'_, 't> {
                 let names: Vec<_> = template.params.iter().map(|(p, _)| p.as_str()).collect();
                 self.error(
                     &format!("{at}.with.{key}"),
+                    pos(k),
                     format!(
                         "template `{name}` has no parameter `{key}` (parameters: {})",
                         names.join(", ")
@@ -465,7 +518,8 @@ impl<'t> Expander<'_, 't> {
                         kind: Kind::Map(e), ..
                     }) => e,
                     Some(_) => {
-                        self.error(&format!("{at}.with.{p}"), format!("`{p}` is a mapping"));
+                        let field = format!("{at}.with.{p}");
+                        self.error(&field, given_at(p), format!("`{p}` is a mapping"));
                         Vec::new()
                     }
                     None => match default.as_ref().map(|d| placed(d, here)) {
@@ -491,6 +545,7 @@ impl<'t> Expander<'_, 't> {
                 (None, Some(d)) => args.push((p.clone(), placed(d, here))),
                 (None, None) => self.error(
                     &format!("{at}.{}", if with.is_some() { "with" } else { "use" }),
+                    with_at,
                     format!("template `{name}` needs the parameter `{p}` (`with: {{{p}: …}}`)"),
                 ),
             }
@@ -500,18 +555,19 @@ impl<'t> Expander<'_, 't> {
             if template.in_text.contains(p) && !matches!(v.kind, Kind::Scalar { .. }) {
                 self.error(
                     &field,
+                    given_at(p),
                     format!("`{p}` is written into text, so it is a single value"),
                 );
             }
             if template.merged.contains(p) && !matches!(v.kind, Kind::Map(_)) && !is_null(v) {
-                self.error(&field, format!("`{p}` is a mapping"));
+                self.error(&field, given_at(p), format!("`{p}` is a mapping"));
             }
         }
         let before = self.errors.len();
         let out: Vec<Node<'t>> = template
             .steps
             .iter()
-            .filter_map(|s| self.fill(s, &args, here, at))
+            .filter_map(|s| self.fill(s, &args, &site))
             .collect();
         if self.errors.len() > before {
             return Vec::new();
@@ -524,9 +580,9 @@ impl<'t> Expander<'_, 't> {
         &mut self,
         node: &Node<'static>,
         args: &[(String, Node<'t>)],
-        here: (usize, usize),
-        at: &str,
+        site: &Site<'_, 't>,
     ) -> Option<Node<'t>> {
+        let here = site.here;
         let arg = |p: &str| args.iter().find(|(a, _)| a == p).map(|(_, v)| v);
         match &node.kind {
             Kind::Scalar { text, .. } => {
@@ -559,7 +615,7 @@ impl<'t> Expander<'_, 't> {
                 kind: Kind::Seq(
                     items
                         .iter()
-                        .filter_map(|i| self.fill(i, args, here, at))
+                        .filter_map(|i| self.fill(i, args, site))
                         .collect(),
                 ),
                 line: here.0,
@@ -573,7 +629,7 @@ impl<'t> Expander<'_, 't> {
                         None => {
                             // An entry whose value the case gave is where that value is.
                             let given = scalar(v).and_then(whole_ref).is_some();
-                            match (self.fill(k, args, here, at), self.fill(v, args, here, at)) {
+                            match (self.fill(k, args, site), self.fill(v, args, site)) {
                                 (Some(mut k), Some(v)) => {
                                     if given {
                                         (k.line, k.column) = (v.line, v.column);
@@ -588,7 +644,8 @@ impl<'t> Expander<'_, 't> {
                         let key = scalar(&k).unwrap_or("?").to_string();
                         if out.iter().any(|(o, _)| scalar(o) == Some(&key)) {
                             self.error(
-                                &format!("{at}.with.{key}"),
+                                &format!("{}.with.{key}", site.at),
+                                site.given(&key),
                                 format!("`{key}` is given twice once the template is filled in"),
                             );
                             continue;

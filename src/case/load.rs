@@ -28,20 +28,6 @@ pub struct LoadError {
     pub message: String,
 }
 
-impl LoadError {
-    /// A problem with `field` of `file`, located in its parsed `tree`.
-    pub fn at(file: &str, tree: &yaml::Node<'_>, field: &str, message: String) -> LoadError {
-        let (line, column) = tree.locate(field);
-        LoadError {
-            file: file.to_string(),
-            line,
-            column,
-            field: field.to_string(),
-            message,
-        }
-    }
-}
-
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
