@@ -468,11 +468,16 @@ impl Place<'_> {
     ) -> Result<StepEnd, String> {
         // Whoever waits for the first answer is let go whatever happens to this step.
         struct Release<'a>(Option<&'a tokio::sync::Notify>);
-        impl Drop for Release<'_> {
-            fn drop(&mut self) {
+        impl Release<'_> {
+            fn now(&mut self) {
                 if let Some(n) = self.0.take() {
                     n.notify_one();
                 }
+            }
+        }
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.now();
             }
         }
         let mut release = Release(started);
@@ -484,7 +489,7 @@ impl Place<'_> {
             };
             let rendered = self.render(env, page > 1)?;
             let sent = exchange(self.ctx, method, &url, rendered, self.ex.request.stream).await;
-            drop(std::mem::replace(&mut release, Release(None)));
+            release.now();
             let judged = self.settle(env, &url, sent, None, record)?;
             if !judged.findings.is_empty() {
                 let end = not_applicable(self.ctx, self.case, self.ex, &judged.received)
@@ -613,9 +618,7 @@ impl Place<'_> {
 /// Whether a finding is about the state a polling step waits for, which a later answer may
 /// bring; schema, header and not-JSON findings are about the answer's shape instead.
 fn awaited(f: &Finding) -> bool {
-    !(f.rule.starts_with("schema ")
-        || f.rule.starts_with("headers.")
-        || (f.rule == "body" && f.message.starts_with("expected a JSON body")))
+    !(f.check == Check::Json || f.rule.starts_with("schema ") || f.rule.starts_with("headers."))
 }
 
 /// What the checks look at in one response.
@@ -883,6 +886,17 @@ fn summarize(findings: &[Finding]) -> StepEnd {
 
 #[cfg(test)]
 mod tests {
+    use crate::expect::{Check, Finding};
+
+    #[test]
+    fn polling_waits_for_state_never_for_the_shape_of_an_answer() {
+        let f = |rule: &str, check| Finding::new(rule, check, "m");
+        assert!(super::awaited(&f("body.status", Check::Equals)));
+        assert!(super::awaited(&f("status", Check::Status)));
+        assert!(!super::awaited(&f("body", Check::Json)));
+        assert!(!super::awaited(&f("schema image", Check::Schema)));
+        assert!(!super::awaited(&f("headers.location", Check::Present)));
+    }
     #[test]
     fn a_renamed_namespace_is_known_by_its_path_segment_as_written() {
         let base = "http://h/v2/metadefs/namespaces";

@@ -450,6 +450,16 @@ mod tests {
             let p: PredicateDef =
                 crate::yaml::from_str(&text).unwrap_or_else(|e| panic!("`{key}`: {e}"));
             assert_eq!(p.conditions.len(), 1, "{key}");
+            // Read as its own condition: `not_equals` is `NotEquals(…)`, not another kind.
+            let variant: String = key
+                .split('_')
+                .map(|w| w[..1].to_uppercase() + &w[1..])
+                .collect();
+            let read = format!("{:?}", p.conditions[0].value);
+            assert!(
+                read.starts_with(&format!("{variant}(")),
+                "`{key}` read as {read}"
+            );
         }
         let e = crate::yaml::from_str::<PredicateDef>("{at: body, eqals: 1}").unwrap_err();
         assert!(e.message.starts_with("unknown field `eqals`"), "{e}");
